@@ -1,0 +1,104 @@
+/**
+ * One error type for the whole code base: every failure carries a stable `code` that callers,
+ * tests and API clients can switch on, an HTTP status for the API edge, and, when a peer caused
+ * it, whether that peer misbehaved (sent something an honest node never sends) or merely failed
+ * (unreachable, slow).
+ */
+
+/** Stable error codes. Adding a code is fine; renaming one is a breaking change. */
+export const ErrorCode = {
+  // Parsing untrusted JSON.
+  InvalidJson: 'INVALID_JSON',
+  DuplicateKey: 'DUPLICATE_KEY',
+  JsonTooDeep: 'JSON_TOO_DEEP',
+  // Requests from clients.
+  MissingValues: 'MISSING_VALUES',
+  InvalidTransaction: 'INVALID_TRANSACTION',
+  ReservedSender: 'RESERVED_SENDER',
+  InvalidNodes: 'INVALID_NODES',
+  InvalidBody: 'INVALID_BODY',
+  BodyTooLarge: 'BODY_TOO_LARGE',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  NotFound: 'NOT_FOUND',
+  MethodNotAllowed: 'METHOD_NOT_ALLOWED',
+  BadRequest: 'BAD_REQUEST',
+  // Chain rules (a chain from a peer or a file breaks one of them).
+  ChainEnvelope: 'CHAIN_ENVELOPE',
+  ChainEmpty: 'CHAIN_EMPTY',
+  LengthMismatch: 'LENGTH_MISMATCH',
+  GenesisInvalid: 'GENESIS_INVALID',
+  BlockShape: 'BLOCK_SHAPE',
+  IndexSequence: 'INDEX_SEQUENCE',
+  PreviousHashMismatch: 'PREVIOUS_HASH_MISMATCH',
+  ProofFormat: 'PROOF_FORMAT',
+  ProofOfWork: 'PROOF_OF_WORK',
+  TransactionInvalid: 'TRANSACTION_INVALID',
+  RewardInvalid: 'REWARD_INVALID',
+  // Talking to peers.
+  PeerUnreachable: 'PEER_UNREACHABLE',
+  PeerTimeout: 'PEER_TIMEOUT',
+  PeerTooLarge: 'PEER_TOO_LARGE',
+  PeerHttpStatus: 'PEER_HTTP_STATUS',
+  PeerBadResponse: 'PEER_BAD_RESPONSE',
+  PeerIsSelf: 'PEER_IS_SELF',
+  // The node itself.
+  DataDirMismatch: 'DATA_DIR_MISMATCH',
+  UnknownProfile: 'UNKNOWN_PROFILE',
+  InvalidOption: 'INVALID_OPTION',
+  ShuttingDown: 'SHUTTING_DOWN',
+  Internal: 'INTERNAL',
+} as const;
+
+/** A stable error code (see {@link ErrorCode}). */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Options for {@link BlockforgeError}. */
+export interface BlockforgeErrorOptions {
+  /** HTTP status the API answers with; 400 unless said otherwise. */
+  statusCode?: number;
+  /** Set when a peer caused the error: true if it misbehaved, false if it merely failed. */
+  peerMisbehaved?: boolean;
+  /** The request field at fault, when there is one (shown next to that field by clients). */
+  field?: string;
+  cause?: unknown;
+}
+
+/** The base class of every error blockforge raises on purpose. */
+export class BlockforgeError extends Error {
+  readonly code: ErrorCodeValue;
+  readonly statusCode: number;
+  readonly peerMisbehaved: boolean | undefined;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCodeValue, message: string, options: BlockforgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BlockforgeError';
+    this.code = code;
+    this.statusCode = options.statusCode ?? 400;
+    this.peerMisbehaved = options.peerMisbehaved;
+    this.field = options.field;
+  }
+}
+
+/**
+ * A chain that breaks a rule: names the block (its 1-based `index` position in the chain) and
+ * the rule, so `blockforge verify` and the resolve report can say exactly what is wrong.
+ */
+export class ChainRuleError extends BlockforgeError {
+  /** 1-based position of the offending block in the chain, or 0 for the chain as a whole. */
+  readonly blockIndex: number;
+
+  constructor(code: ErrorCodeValue, blockIndex: number, message: string) {
+    super(code, blockIndex > 0 ? `block ${blockIndex}: ${message}` : message, {
+      statusCode: 422,
+      peerMisbehaved: true,
+    });
+    this.name = 'ChainRuleError';
+    this.blockIndex = blockIndex;
+  }
+}
+
+/** True when `value` is a {@link BlockforgeError} (also across realms/duplicated modules). */
+export function isBlockforgeError(value: unknown): value is BlockforgeError {
+  return value instanceof BlockforgeError;
+}
