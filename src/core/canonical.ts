@@ -49,21 +49,45 @@ export function pyString(s: string): string {
 /**
  * Orders strings by Unicode code point, as Python's `sorted` does. JS's default order compares
  * UTF-16 code units, which puts astral characters (surrogates, U+D800..U+DFFF) before U+E000..U+FFFF.
+ * A lone surrogate (JSON can carry one as a `\uXXXX` escape) is its own code point for Python, so it
+ * sorts below U+E000 and below every astral character.
  */
 export function compareCodePoints(a: string, b: string): number {
   const len = Math.min(a.length, b.length);
   for (let k = 0; k < len; k++) {
-    let x = a.charCodeAt(k);
-    let y = b.charCodeAt(k);
+    const x = a.charCodeAt(k);
+    const y = b.charCodeAt(k);
     if (x === y) continue;
-    if (x >= 0xd800 && y >= 0xd800) {
-      // Move surrogates above the rest of the BMP; comparing the first differing unit is enough.
-      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-    }
-    return x - y;
+    if (x < 0xd800 || y < 0xd800) return x - y;
+    // Both units are U+D800 or above. Unit k-1 is the same in both strings; if it is a high
+    // surrogate, a low surrogate at k completes an astral character that started at k-1.
+    const prevHigh = k > 0 && isHighSurrogate(a.charCodeAt(k - 1));
+    const xCompletes = prevHigh && isLowSurrogate(x);
+    const yCompletes = prevHigh && isLowSurrogate(y);
+    // Astral character (>= U+10000) against the lone high surrogate it would otherwise be.
+    if (xCompletes !== yCompletes) return xCompletes ? 1 : -1;
+    // Same high surrogate: the low surrogates decide.
+    if (xCompletes) return x - y;
+    return codePointFrom(a, k, x) - codePointFrom(b, k, y);
   }
   return a.length - b.length;
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/** The code point starting at unit `k` of `s` (whose unit is `c`); a lone surrogate is itself. */
+function codePointFrom(s: string, k: number, c: number): number {
+  if (isHighSurrogate(c)) {
+    const d = s.charCodeAt(k + 1);
+    if (isLowSurrogate(d)) return 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+  }
+  return c;
 }
 
 /** `json.dumps(value, sort_keys=True)`, byte for byte. */

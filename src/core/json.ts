@@ -14,7 +14,7 @@
  */
 
 import { BlockforgeError, ErrorCode } from './errors.js';
-import { pyNumberText } from './py-number.js';
+import { pyFloatRepr, pyNumberText } from './py-number.js';
 
 /** A JSON number, kept as the text Python's `json.dumps` prints for it (`5`, `5.0`, `1e+16`). */
 export class JsonNumber {
@@ -44,7 +44,8 @@ export class JsonNumber {
 
   /** A Python `float` with the given value (as `time.time()` returns). */
   static float(value: number): JsonNumber {
-    return new JsonNumber(pyNumberText(String(value), false), false);
+    // Straight to repr: String(-0) is '0', which would lose the sign Python prints ('-0.0').
+    return new JsonNumber(pyFloatRepr(value), false);
   }
 
   /** The value as a JS number (may round: use only for comparisons, never for hashing). */

@@ -1,0 +1,293 @@
+/**
+ * Route handlers. The tutorial's five routes keep its paths, status codes, field names and
+ * messages; extras are read-only. Responses are written with the core's JSON writer so numbers
+ * keep their Python form (a Python peer parses each back to the same int or float).
+ */
+
+import type { FastifyInstance, FastifyReply, FastifySchema } from 'fastify';
+import { BlockforgeError, ErrorCode } from '../core/errors.js';
+import { fromPlain, isJsonObject, type JsonValue, newJsonObject, writeJson } from '../core/json.js';
+import type { BlockforgeNode } from '../node/blockforge-node.js';
+
+/** Longest list `/nodes/register` takes in one call. */
+export const MAX_REGISTER_ITEMS = 256;
+
+const REGISTER_ERROR = 'Error: Please supply a valid list of nodes';
+
+const block = {
+  type: 'object',
+  description: 'A block as the tutorial builds it',
+  properties: {
+    index: { type: 'integer', minimum: 1 },
+    timestamp: { type: 'number', description: 'Unix seconds (float)' },
+    transactions: { type: 'array', items: { $ref: 'transaction#' } },
+    proof: { type: 'integer', minimum: 0 },
+    previous_hash: { description: 'hash of the previous block (genesis: 1 in seed, "1" in master)' },
+  },
+} as const;
+
+const transaction = {
+  $id: 'transaction',
+  type: 'object',
+  properties: {
+    sender: { type: 'string', minLength: 1, maxLength: 1000 },
+    recipient: { type: 'string', minLength: 1, maxLength: 1000 },
+    amount: { type: 'number', exclusiveMinimum: 0 },
+  },
+} as const;
+
+const errorSchema = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    field: { type: 'string' },
+  },
+} as const;
+
+/**
+ * Request bodies are declared for documentation and checked to be objects by Fastify; the field
+ * rules (messages, reserved sender, number forms) belong to the rule profile, which validates them.
+ */
+const schemas = {
+  mine: {
+    summary: 'Mine a block: proof of work, then the reward and every pending transaction',
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          message: { type: 'string', const: 'New Block Forged' },
+          index: { type: 'integer' },
+          transactions: { type: 'array', items: { $ref: 'transaction#' } },
+          proof: { type: 'integer' },
+          previous_hash: { type: 'string' },
+          tries: { type: 'integer', description: 'proofs tried counting from 0 (proof + 1)' },
+          seconds: { type: 'number' },
+        },
+      },
+    },
+  },
+  newTransaction: {
+    summary: 'Add a transaction to the next block (acknowledged once it is on disk)',
+    body: {
+      type: 'object',
+      properties: {
+        sender: { description: 'non-empty string, at most 1000 characters, not "0"' },
+        recipient: { description: 'non-empty string, at most 1000 characters' },
+        amount: { description: 'finite number > 0' },
+      },
+    },
+    response: {
+      201: { type: 'object', properties: { message: { type: 'string' } } },
+      400: errorSchema,
+      413: errorSchema,
+    },
+  },
+  chain: {
+    summary: 'The whole chain',
+    response: {
+      200: {
+        type: 'object',
+        properties: { chain: { type: 'array', items: block }, length: { type: 'integer' } },
+      },
+    },
+  },
+  register: {
+    summary: 'Register peers: http(s)://host:port or host:port; all or nothing',
+    body: {
+      type: 'object',
+      properties: { nodes: { description: 'list of peer addresses' } },
+    },
+    response: {
+      201: {
+        type: 'object',
+        properties: { message: { type: 'string' }, total_nodes: { type: 'array', items: { type: 'string' } } },
+      },
+      400: errorSchema,
+    },
+  },
+  resolve: {
+    summary: 'Consensus: adopt the longest valid peer chain strictly longer than ours',
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          message: { type: 'string' },
+          chain: { type: 'array', items: block },
+          new_chain: { type: 'array', items: block },
+          peers: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        },
+      },
+    },
+  },
+  blockByIndex: {
+    summary: 'One block by its index (1 = genesis)',
+    params: {
+      type: 'object',
+      required: ['index'],
+      properties: { index: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+    },
+    response: { 200: block, 404: errorSchema },
+  },
+  pending: {
+    summary: 'Transactions waiting for the next block',
+    response: {
+      200: {
+        type: 'object',
+        properties: { transactions: { type: 'array', items: { $ref: 'transaction#' } }, count: { type: 'integer' } },
+      },
+    },
+  },
+  nodes: {
+    summary: 'Registered peers',
+    response: {
+      200: {
+        type: 'object',
+        properties: { nodes: { type: 'array', items: { type: 'string' } }, count: { type: 'integer' } },
+      },
+    },
+  },
+  mining: {
+    summary: 'Whether the node is mining, and its last hash rate',
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          mining: { type: 'boolean' },
+          last_rate: { type: 'number' },
+          threads: { type: 'integer' },
+          difficulty: { type: 'integer' },
+          profile: { type: 'string' },
+        },
+      },
+    },
+  },
+} satisfies Record<string, FastifySchema & { summary?: string }>;
+
+function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(text);
+}
+
+/** A JSON object body, or the route's 400. */
+function objectBody(
+  body: unknown,
+  code: typeof ErrorCode.InvalidBody | typeof ErrorCode.InvalidNodes,
+  message: string,
+) {
+  const value = body as JsonValue | undefined;
+  if (value === undefined || !isJsonObject(value)) {
+    throw new BlockforgeError(code, message);
+  }
+  return value;
+}
+
+/** Registers every route of `node` on `app`. */
+export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void {
+  app.addSchema(transaction);
+
+  app.get('/mine', { schema: schemas.mine }, async (_request, reply) => {
+    const { block, mining } = await node.mine();
+    const out = newJsonObject();
+    out.message = 'New Block Forged';
+    out.index = block.json.index as JsonValue;
+    out.transactions = block.json.transactions as JsonValue;
+    out.proof = block.json.proof as JsonValue;
+    out.previous_hash = block.json.previous_hash as JsonValue;
+    out.tries = fromPlain(mining.tries);
+    out.seconds = fromPlain(Math.round(mining.seconds * 1e6) / 1e6);
+    return sendJson(reply, 200, writeJson(out));
+  });
+
+  app.post('/transactions/new', { schema: schemas.newTransaction, attachValidation: true }, async (request, reply) => {
+    const body = objectBody(
+      request.body,
+      ErrorCode.InvalidBody,
+      'the body must be a JSON object with sender, recipient and amount',
+    );
+    const tx = node.profile.parseTransaction(body);
+    const index = await node.submitTransaction(tx);
+    return sendJson(reply, 201, writeJson(fromPlain({ message: `Transaction will be added to Block ${index}` })));
+  });
+
+  app.get('/chain', { schema: schemas.chain }, async (_request, reply) => {
+    return sendJson(reply, 200, `{"chain":[${node.blocksJson()}],"length":${node.chain.length}}`);
+  });
+
+  app.post('/nodes/register', { schema: schemas.register, attachValidation: true }, async (request, reply) => {
+    const body = objectBody(request.body, ErrorCode.InvalidNodes, `${REGISTER_ERROR} (send {"nodes": [...]})`);
+    const nodes = body.nodes;
+    if (!Array.isArray(nodes)) {
+      throw new BlockforgeError(ErrorCode.InvalidNodes, `${REGISTER_ERROR} ("nodes" must be a list of strings)`, {
+        field: 'nodes',
+      });
+    }
+    if (nodes.length > MAX_REGISTER_ITEMS) {
+      throw new BlockforgeError(ErrorCode.InvalidNodes, `${REGISTER_ERROR} (at most ${MAX_REGISTER_ITEMS} per call)`, {
+        field: 'nodes',
+      });
+    }
+    const strings = nodes.map((item, k) => {
+      if (typeof item !== 'string') {
+        throw new BlockforgeError(ErrorCode.InvalidNodes, `${REGISTER_ERROR} (item ${k + 1} is not a string)`, {
+          field: 'nodes',
+        });
+      }
+      return item;
+    });
+    const total = node.registerPeers(strings);
+    return sendJson(reply, 201, writeJson(fromPlain({ message: 'New nodes have been added', total_nodes: total })));
+  });
+
+  app.get('/nodes/resolve', { schema: schemas.resolve }, async (_request, reply) => {
+    const outcome = await node.resolve();
+    const message = outcome.replaced ? 'Our chain was replaced' : 'Our chain is authoritative';
+    const field = outcome.replaced ? 'new_chain' : 'chain';
+    const peers = writeJson(fromPlain(outcome.peers));
+    return sendJson(
+      reply,
+      200,
+      `{"message":${JSON.stringify(message)},"${field}":[${node.blocksJson()}],"length":${node.chain.length},"peers":${peers}}`,
+    );
+  });
+
+  app.get('/blocks/:index', { schema: schemas.blockByIndex }, async (request, reply) => {
+    const { index } = request.params as { index: number };
+    if (index > node.chain.length) {
+      throw new BlockforgeError(
+        ErrorCode.NotFound,
+        `block ${index} does not exist (the chain has ${node.chain.length} blocks)`,
+        { statusCode: 404 },
+      );
+    }
+    return sendJson(reply, 200, node.blocksJson(index - 1, index));
+  });
+
+  app.get('/transactions/pending', { schema: schemas.pending }, async (_request, reply) => {
+    const txs = node.pendingTransactions.map((tx) => writeJson(tx.json));
+    return sendJson(reply, 200, `{"transactions":[${txs.join(',')}],"count":${txs.length}}`);
+  });
+
+  app.get('/nodes', { schema: schemas.nodes }, async (_request, reply) => {
+    const nodes = node.peers.map((p) => p.key);
+    return sendJson(reply, 200, writeJson(fromPlain({ nodes, count: nodes.length })));
+  });
+
+  app.get('/mining', { schema: schemas.mining }, async (_request, reply) => {
+    const status = node.miningStatus;
+    return sendJson(
+      reply,
+      200,
+      writeJson(
+        fromPlain({
+          mining: status.mining,
+          last_rate: status.lastRate,
+          threads: status.threads,
+          difficulty: node.profile.difficulty,
+          profile: node.profile.name,
+        }),
+      ),
+    );
+  });
+}

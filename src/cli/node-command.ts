@@ -1,0 +1,90 @@
+/** `blockforge node`: runs a node until SIGINT/SIGTERM. */
+
+import { resolve as resolvePath } from 'node:path';
+import { pino } from 'pino';
+import { buildServer } from '../api/server.js';
+import { BlockforgeError } from '../core/errors.js';
+import { createProfile } from '../core/profile.js';
+import { BlockforgeNode } from '../node/blockforge-node.js';
+
+/** Parsed options of `blockforge node`. */
+export interface NodeCommandOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  profile: string;
+  difficulty?: number;
+  peer?: string[];
+  threads?: number;
+  peerTimeout?: number;
+  logLevel: string;
+}
+
+/** Default data folder: one per port, so two nodes can run side by side from one checkout. */
+export function defaultDataDir(port: number): string {
+  return resolvePath('.blockforge', String(port));
+}
+
+/** Starts a node; resolves once it is listening. Exits the process on a startup error. */
+export async function runNode(options: NodeCommandOptions): Promise<void> {
+  const logger = pino({ level: options.logLevel });
+  const dataDir = options.dataDir ? resolvePath(options.dataDir) : defaultDataDir(options.port);
+  let node: BlockforgeNode;
+  try {
+    const profile = createProfile(
+      options.profile,
+      options.difficulty === undefined ? {} : { difficulty: options.difficulty },
+    );
+    node = BlockforgeNode.open({
+      dataDir,
+      profile,
+      port: options.port,
+      logger,
+      ...(options.threads === undefined ? {} : { miner: { threads: options.threads } }),
+      ...(options.peerTimeout === undefined ? {} : { peerLimits: { totalTimeoutMs: options.peerTimeout } }),
+    });
+  } catch (err) {
+    fail(err);
+  }
+  const app = await buildServer(node, { logger });
+  try {
+    if (options.peer && options.peer.length > 0) node.registerPeers(options.peer);
+    await app.listen({ port: options.port, host: options.host });
+  } catch (err) {
+    await node.close();
+    fail(err);
+  }
+  const shown = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  const hostPart = shown.includes(':') ? `[${shown}]` : shown;
+  console.log(
+    `blockforge node ready at http://${hostPart}:${options.port} (profile ${node.profile.name}, difficulty ${node.profile.difficulty}, node id ${node.nodeId}, data ${dataDir})`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void (async () => {
+      await app.close();
+      await node.close();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function fail(err: unknown): never {
+  if (err instanceof BlockforgeError) {
+    console.error(`blockforge: ${err.message} [${err.code}]`);
+  } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`blockforge: ${(err as Error).message}: the port is in use (pick another with --port)`);
+  } else {
+    console.error(`blockforge: ${(err as Error).message ?? String(err)}`);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,43 @@
+/**
+ * Group commit: writes submitted during one turn of the event loop are committed together, in one
+ * SQLite transaction (one fsync), and every submitter is answered after that commit. Under load
+ * the batches grow by themselves: while a commit runs, new requests queue up for the next one.
+ */
+
+/** Batches items into one commit per event-loop turn. */
+export class GroupCommit<T, R> {
+  private batch: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
+
+  /** @param commit writes all items durably, returning one result per item, in order. */
+  constructor(private readonly commit: (items: T[]) => R[]) {}
+
+  /** Resolves with the item's result once it is committed; rejects if the commit fails. */
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.batch.push({ item, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits what is queued now (also used at shutdown). */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    let results: R[];
+    try {
+      results = this.commit(batch.map((entry) => entry.item));
+    } catch (err) {
+      for (const entry of batch) entry.reject(err);
+      return;
+    }
+    batch.forEach((entry, k) => {
+      entry.resolve(results[k] as R);
+    });
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The proof-of-work engine: a warm pool of worker threads that claim ascending chunks of proofs
+ * and keep the smallest hit, so the answer equals the tutorial's sequential count from 0 while
+ * the event loop stays free. A search can be cancelled; it stops when the chunks in flight end
+ * (each is sized to take a few milliseconds).
+ */
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { BlockforgeError, ErrorCode } from '../core/errors.js';
+import { MAX_PROOF, type PowChallenge } from '../core/pow.js';
+
+/** Message to a worker: scan `[from, to)`. */
+export interface ChunkRequest {
+  readonly jobId: number;
+  readonly challenge: PowChallenge;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A worker's answer for one chunk. */
+export interface ChunkResult {
+  readonly jobId: number;
+  readonly from: number;
+  readonly proof: number | null;
+  readonly tries: number;
+}
+
+/** Outcome of a search. */
+export interface MiningResult {
+  /** The smallest valid proof. */
+  readonly proof: number;
+  /** Proofs a sequential miner counting from 0 tries to find it (proof + 1). */
+  readonly tries: number;
+  /** Hashes actually computed by all threads (>= tries: chunks past the answer also ran). */
+  readonly hashes: number;
+  readonly seconds: number;
+  /** Hashes per second over the search. */
+  readonly rate: number;
+}
+
+/** Options for {@link ProofMiner}. */
+export interface MinerOptions {
+  /** Worker threads; default one per core. */
+  threads?: number;
+  /** Proofs per chunk: small enough that cancelling takes a few ms. */
+  chunkSize?: number;
+  /** Worker script (the compiled pow-worker.js next to this module by default). */
+  workerUrl?: URL;
+}
+
+interface Job {
+  readonly id: number;
+  readonly challenge: PowChallenge;
+  readonly started: number;
+  next: number;
+  best: number | null;
+  hashes: number;
+  readonly inflight: Set<number>;
+  readonly resolve: (r: MiningResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** A warm pool of proof-of-work threads; one search at a time (searches queue). */
+export class ProofMiner {
+  readonly threads: number;
+  private readonly chunkSize: number;
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private job: Job | null = null;
+  private nextJobId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** Rate of the last finished search, hashes per second. */
+  lastRate = 0;
+
+  constructor(options: MinerOptions = {}) {
+    this.threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(this.threads) || this.threads < 1 || this.threads > 256) {
+      throw new BlockforgeError(
+        ErrorCode.InvalidOption,
+        `threads must be an integer from 1 to 256 (got ${this.threads})`,
+      );
+    }
+    this.chunkSize = options.chunkSize ?? 16_384;
+    const url = options.workerUrl ?? new URL('./pow-worker.js', import.meta.url);
+    for (let k = 0; k < this.threads; k++) {
+      const worker = new Worker(url);
+      worker.unref();
+      worker.on('message', (result: ChunkResult) => this.onResult(worker, result));
+      worker.on('error', (err) => this.onWorkerError(err));
+      this.workers.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  /** True while a search runs. */
+  get busy(): boolean {
+    return this.job !== null;
+  }
+
+  /**
+   * Finds the smallest proof solving `challenge`. Rejects with code SHUTTING_DOWN if the pool
+   * closes, or with the signal's reason if `signal` aborts first.
+   */
+  search(challenge: PowChallenge, signal?: AbortSignal): Promise<MiningResult> {
+    const run = this.queue.then(() => this.start(challenge, signal));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private start(challenge: PowChallenge, signal?: AbortSignal): Promise<MiningResult> {
+    return new Promise<MiningResult>((resolve, reject) => {
+      if (this.closed) {
+        reject(new BlockforgeError(ErrorCode.ShuttingDown, 'the miner is shut down', { statusCode: 503 }));
+        return;
+      }
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = (): void => {
+        if (this.job === job) {
+          this.job = null;
+          job.reject(signal?.reason);
+        }
+      };
+      const job: Job = {
+        id: this.nextJobId++,
+        challenge,
+        started: performance.now(),
+        next: 0,
+        best: null,
+        hashes: 0,
+        inflight: new Set(),
+        resolve: (r) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.job = job;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    const job = this.job;
+    if (!job) return;
+    while (this.idle.length > 0 && (job.best === null || job.next < job.best) && job.next < MAX_PROOF) {
+      const worker = this.idle.pop() as Worker;
+      const from = job.next;
+      const to = Math.min(from + this.chunkSize, MAX_PROOF);
+      job.next = to;
+      job.inflight.add(from);
+      const request: ChunkRequest = { jobId: job.id, challenge: job.challenge, from, to };
+      worker.postMessage(request);
+    }
+    if (job.inflight.size === 0 && job.best === null && job.next >= MAX_PROOF) {
+      this.job = null;
+      job.reject(new BlockforgeError(ErrorCode.Internal, 'no proof below 2^53', { statusCode: 500 }));
+    }
+  }
+
+  private onResult(worker: Worker, result: ChunkResult): void {
+    this.idle.push(worker);
+    const job = this.job;
+    if (!job || result.jobId !== job.id) {
+      this.dispatch();
+      return;
+    }
+    job.inflight.delete(result.from);
+    job.hashes += result.tries;
+    if (result.proof !== null && (job.best === null || result.proof < job.best)) job.best = result.proof;
+    const best = job.best;
+    // Done when a hit is known and every chunk below it has been scanned.
+    if (best !== null && ![...job.inflight].some((from) => from < best)) {
+      this.job = null;
+      const seconds = (performance.now() - job.started) / 1000;
+      const rate = seconds > 0 ? job.hashes / seconds : 0;
+      this.lastRate = rate;
+      job.resolve({ proof: best, tries: best + 1, hashes: job.hashes, seconds, rate });
+      return;
+    }
+    this.dispatch();
+  }
+
+  private onWorkerError(err: Error): void {
+    const job = this.job;
+    this.job = null;
+    job?.reject(
+      new BlockforgeError(ErrorCode.Internal, `proof-of-work thread failed: ${err.message}`, { statusCode: 500 }),
+    );
+  }
+
+  /** Stops the threads; a running search rejects with SHUTTING_DOWN. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const job = this.job;
+    this.job = null;
+    job?.reject(new BlockforgeError(ErrorCode.ShuttingDown, 'the miner is shut down', { statusCode: 503 }));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

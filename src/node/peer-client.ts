@@ -1,0 +1,135 @@
+/**
+ * Fetching from peers without trusting them: a connect timeout, a total deadline that also covers
+ * a peer trickling bytes, and a byte cap enforced while reading (a declared `Content-Length` over
+ * the cap is refused before reading). Every failure is a coded BlockforgeError that says whether
+ * the peer misbehaved (sent something wrong) or only failed (unreachable, slow).
+ */
+
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockforgeError, ErrorCode } from '../core/errors.js';
+
+/** Limits applied to one request to a peer. */
+export interface PeerRequestLimits {
+  /** Time to establish the TCP (and TLS) connection, in ms. */
+  readonly connectTimeoutMs: number;
+  /** Time for the whole exchange, headers and body, in ms. */
+  readonly totalTimeoutMs: number;
+  /** Largest response body accepted, in bytes. */
+  readonly maxBytes: number;
+}
+
+/** A peer's answer. */
+export interface PeerResponse {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+/** Header carrying a blockforge node's id, so a node can recognise itself among its peers. */
+export const NODE_ID_HEADER = 'x-blockforge-node-id';
+
+/**
+ * GETs `url` within `limits`. Resolves with the status and the UTF-8 body (only 2xx answers are
+ * read); rejects with a BlockforgeError (PEER_UNREACHABLE, PEER_TIMEOUT, PEER_TOO_LARGE,
+ * PEER_HTTP_STATUS, PEER_BAD_RESPONSE).
+ */
+export function peerGet(
+  url: string,
+  limits: PeerRequestLimits,
+  headers: Record<string, string> = {},
+): Promise<PeerResponse> {
+  return new Promise<PeerResponse>((resolve, reject) => {
+    let settled = false;
+    const finish = (err: BlockforgeError | null, value?: PeerResponse): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(totalTimer);
+      clearTimeout(connectTimer);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else {
+        resolve(value as PeerResponse);
+      }
+    };
+    const failed = (code: typeof ErrorCode.PeerUnreachable | typeof ErrorCode.PeerTimeout, message: string) =>
+      new BlockforgeError(code, message, { statusCode: 502, peerMisbehaved: false });
+    const misbehaved = (
+      code: typeof ErrorCode.PeerTooLarge | typeof ErrorCode.PeerBadResponse | typeof ErrorCode.PeerHttpStatus,
+      message: string,
+    ) => new BlockforgeError(code, message, { statusCode: 502, peerMisbehaved: true });
+
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      reject(failed(ErrorCode.PeerUnreachable, `invalid peer URL ${url}`));
+      return;
+    }
+    const requester = parsed.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = requester(parsed, {
+      method: 'GET',
+      headers: { accept: 'application/json', 'accept-encoding': 'identity', ...headers },
+      // One request per connection: a hostile peer cannot hold a pooled socket of ours.
+      agent: false,
+    });
+    const totalTimer = setTimeout(() => {
+      finish(failed(ErrorCode.PeerTimeout, `no complete answer within ${limits.totalTimeoutMs} ms`));
+    }, limits.totalTimeoutMs);
+    const connectTimer = setTimeout(() => {
+      finish(failed(ErrorCode.PeerTimeout, `could not connect within ${limits.connectTimeoutMs} ms`));
+    }, limits.connectTimeoutMs);
+    req.on('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      finish(failed(ErrorCode.PeerUnreachable, `cannot reach the peer (${err.code ?? err.message})`));
+    });
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        res.resume();
+        finish(
+          new BlockforgeError(ErrorCode.PeerHttpStatus, `answered HTTP ${status}`, {
+            statusCode: 502,
+            // A 404/405 is a node without this route (a tutorial node), not a misbehaving one.
+            peerMisbehaved: status !== 404 && status !== 405 && status < 500,
+          }),
+        );
+        return;
+      }
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limits.maxBytes) {
+        finish(
+          misbehaved(ErrorCode.PeerTooLarge, `declared ${declared} bytes, over the ${limits.maxBytes}-byte limit`),
+        );
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limits.maxBytes) {
+          finish(misbehaved(ErrorCode.PeerTooLarge, `sent more than the ${limits.maxBytes}-byte limit`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('error', (err) => finish(failed(ErrorCode.PeerUnreachable, `connection failed: ${err.message}`)));
+      res.on('aborted', () => finish(failed(ErrorCode.PeerUnreachable, 'connection closed mid-answer')));
+      res.on('end', () => {
+        let body: string;
+        try {
+          body = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));
+        } catch {
+          finish(misbehaved(ErrorCode.PeerBadResponse, 'answer is not valid UTF-8'));
+          return;
+        }
+        finish(null, { status, headers: res.headers, body });
+      });
+    });
+    req.end();
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * Mempool reconciliation when a node switches to another chain: transactions of our dropped
+ * blocks that the adopted blocks lack go back to pending (rewards excepted), and pending
+ * transactions the adopted blocks now contain are dropped. Transactions have no ids in this
+ * protocol, so they are compared by canonical JSON, as a multiset: two identical payments stay two.
+ */
+
+import type { Block, Transaction } from '../core/block.js';
+
+/** Result of {@link reconcileMempool}. */
+export interface Reconciliation {
+  /** Number of leading blocks both chains share (0 when even the genesis differs). */
+  readonly common: number;
+  /** The pending list after the switch: returned transactions first (oldest first), then ours. */
+  readonly pending: Transaction[];
+  /** Transactions that went back to pending from our dropped blocks. */
+  readonly returned: number;
+  /** Pending transactions dropped because the adopted chain has them. */
+  readonly dropped: number;
+}
+
+/** Computes the mempool after replacing `ours` with `theirs`. Pure. */
+export function reconcileMempool(
+  ours: readonly Block[],
+  theirs: readonly Block[],
+  pending: readonly Transaction[],
+  isReward: (tx: Transaction) => boolean,
+): Reconciliation {
+  let common = 0;
+  const limit = Math.min(ours.length, theirs.length);
+  while (common < limit && ours[common]?.hash === theirs[common]?.hash) common++;
+
+  // What the adopted blocks contain, counted.
+  const inAdopted = new Map<string, number>();
+  for (let k = common; k < theirs.length; k++) {
+    for (const tx of (theirs[k] as Block).transactions) {
+      if (!isReward(tx)) inAdopted.set(tx.canonical, (inAdopted.get(tx.canonical) ?? 0) + 1);
+    }
+  }
+  const candidates: Transaction[] = [];
+  for (let k = common; k < ours.length; k++) {
+    for (const tx of (ours[k] as Block).transactions) if (!isReward(tx)) candidates.push(tx);
+  }
+  const fromBlocks = candidates.length;
+  candidates.push(...pending);
+
+  const kept: Transaction[] = [];
+  let returned = 0;
+  let dropped = 0;
+  candidates.forEach((tx, k) => {
+    const count = inAdopted.get(tx.canonical) ?? 0;
+    if (count > 0) {
+      inAdopted.set(tx.canonical, count - 1);
+      if (k >= fromBlocks) dropped++;
+      return;
+    }
+    if (k < fromBlocks) returned++;
+    kept.push(tx);
+  });
+  return { common, pending: kept, returned, dropped };
+}
