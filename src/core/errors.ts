@@ -46,6 +46,7 @@ export const ErrorCode = {
   UnknownProfile: 'UNKNOWN_PROFILE',
   InvalidOption: 'INVALID_OPTION',
   ShuttingDown: 'SHUTTING_DOWN',
+  MempoolFull: 'MEMPOOL_FULL',
   Internal: 'INTERNAL',
 } as const;
 

@@ -56,6 +56,12 @@ export const DEFAULT_PEER_LIMITS: PeerRequestLimits = {
   maxBytes: 32 * 1024 * 1024,
 };
 
+/**
+ * Most pending transactions a node holds (a block of them is ~17 MB of JSON, within what peers
+ * accept). Past it, new transactions get 503 until a block is mined.
+ */
+export const MAX_PENDING = 250_000;
+
 /** Most peers a node keeps (each is fetched on every resolve). */
 export const MAX_PEERS = 256;
 
@@ -227,6 +233,13 @@ export class BlockforgeNode {
    */
   submitTransaction(tx: Transaction): Promise<number> {
     this.assertOpen();
+    if (this.pending.length + this.ingest.queued >= MAX_PENDING) {
+      throw new BlockforgeError(
+        ErrorCode.MempoolFull,
+        `the node already holds ${MAX_PENDING} pending transactions; mine a block first`,
+        { statusCode: 503 },
+      );
+    }
     return this.ingest.submit(tx);
   }
 

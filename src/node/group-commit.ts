@@ -12,6 +12,11 @@ export class GroupCommit<T, R> {
   /** @param commit writes all items durably, returning one result per item, in order. */
   constructor(private readonly commit: (items: T[]) => R[]) {}
 
+  /** Items waiting for the next commit. */
+  get queued(): number {
+    return this.batch.length;
+  }
+
   /** Resolves with the item's result once it is committed; rejects if the commit fails. */
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {

@@ -1,0 +1,32 @@
+/** An in-process node and its Fastify app, for inject tests (no sockets). */
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/api/server.js';
+import { createProfile } from '../../src/core/profile.js';
+import { BlockforgeNode, type NodeOptions } from '../../src/node/blockforge-node.js';
+import { tempDir } from './harness.js';
+
+/** The compiled proof-of-work worker (vitest runs the TypeScript sources; workers need JS). */
+export const WORKER_URL = new URL('../../dist/node/pow-worker.js', import.meta.url);
+
+/** A node in a temp folder with a built (not listening) server. */
+export async function inProcessNode(
+  options: Partial<NodeOptions> & { profileName?: string; difficulty?: number } = {},
+): Promise<{ node: BlockforgeNode; app: FastifyInstance; close: () => Promise<void> }> {
+  const node = BlockforgeNode.open({
+    dataDir: options.dataDir ?? tempDir(),
+    profile: options.profile ?? createProfile(options.profileName ?? 'seed', { difficulty: options.difficulty ?? 2 }),
+    port: options.port ?? 5999,
+    miner: { threads: 1, workerUrl: WORKER_URL, ...options.miner },
+    ...(options.peerLimits ? { peerLimits: options.peerLimits } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const app = await buildServer(node);
+  return {
+    node,
+    app,
+    close: async () => {
+      await app.close();
+      await node.close();
+    },
+  };
+}
