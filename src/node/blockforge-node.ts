@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { Block, Transaction } from '../core/block.js';
 import { validateChainResponse } from '../core/chain.js';
 import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
-import { isJsonObject, parseJson, writeJson } from '../core/json.js';
+import { isJsonObject, JsonNumber, parseJson, writeJson } from '../core/json.js';
 import type { RuleProfile } from '../core/profile.js';
 import { GroupCommit } from './group-commit.js';
 import { type MinerOptions, type MiningResult, ProofMiner } from './miner.js';
@@ -408,9 +408,12 @@ export class BlockforgeNode {
           peerMisbehaved: true,
         });
       }
-      // A chain that cannot win is not worth validating (the tutorial does the same).
+      // A chain that cannot win is not worth validating (the tutorial does the same), unless its
+      // `length` field disagrees with the count: that is a lie, reported as one by validation.
       const count = isJsonObject(value) && Array.isArray(value.chain) ? value.chain.length : -1;
-      if (count >= 0 && count <= this.blocks.length) {
+      const claimed = isJsonObject(value) ? value.length : undefined;
+      const honestLength = claimed instanceof JsonNumber && claimed.text === String(count);
+      if (count >= 0 && count <= this.blocks.length && honestLength) {
         return { blocks: null, report: { peer: peer.key, status: 'not-longer', length: count, ms: ms() } };
       }
       const blocks = validateChainResponse(this.profile, value);

@@ -20,7 +20,7 @@ export interface PeerAddress {
 }
 
 const ADDRESS =
-  /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):([0-9]{1,5})\/?$/;
+  /^(?:(https?):\/\/)?(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?):([0-9]{1,5})\/?$/i;
 
 /** Longest address accepted (the API's string limit). */
 const MAX_ADDRESS_LENGTH = 1000;
@@ -38,7 +38,7 @@ export function parsePeerAddress(input: string): PeerAddress {
   if (!match) {
     return bad(`${JSON.stringify(input.slice(0, 80))} is not http://host:port, https://host:port or host:port`);
   }
-  const scheme = match[1] ?? 'http';
+  const scheme = (match[1] ?? 'http').toLowerCase();
   let host = (match[2] as string).toLowerCase();
   const port = Number(match[3]);
   if (host.startsWith('[')) {

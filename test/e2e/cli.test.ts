@@ -1,0 +1,86 @@
+/** The command line: `verify` on good, tampered and unreadable files; `--help` everywhere. */
+
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, call, cleanupAll, startNode, tempDir } from '../support/harness.js';
+import { vectorText } from '../support/vectors.js';
+
+afterAll(cleanupAll);
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+}
+
+function file(name: string, text: string): string {
+  const path = join(tempDir(), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('blockforge verify', () => {
+  it.each(['seed', 'master'])('accepts the %s vector chain, guessing its profile', (profile) => {
+    const result = run('verify', file('chain.json', vectorText(`chain-${profile}.json`)));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`valid: 5 blocks (${profile} profile, difficulty 4)`);
+  });
+
+  it('names the block and the rule a tampered chain breaks', () => {
+    const tampered = JSON.parse(vectorText('chain-seed.json'));
+    tampered.chain[2].transactions[0].amount = 50;
+    const result = run('verify', file('bad.json', JSON.stringify(tampered)));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('block 4 breaks PREVIOUS_HASH_MISMATCH');
+  });
+
+  it('prints one JSON line with --json', () => {
+    const tampered = JSON.parse(vectorText('chain-master.json'));
+    tampered.length = 999999;
+    const result = run('verify', '--json', file('liar.json', JSON.stringify(tampered)));
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ valid: false, code: 'LENGTH_MISMATCH', profile: 'master' });
+  });
+
+  it('refuses the wrong profile when told which one', () => {
+    const result = run('verify', '--profile', 'seed', file('m.json', vectorText('chain-master.json')));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('GENESIS_INVALID');
+  });
+
+  it('says when a file cannot be read or parsed', () => {
+    expect(run('verify', join(tempDir(), 'missing.json')).status).toBe(2);
+    const garbage = run('verify', file('g.json', '{"chain": [1, 2'));
+    expect(garbage.status).toBe(2);
+    expect(garbage.stderr).toContain('Invalid JSON');
+  });
+
+  it('verifies a chain saved from a running node', async () => {
+    const node = await startNode({ args: ['--difficulty', '3'] });
+    await call(`${node.url}/mine`);
+    await call(`${node.url}/transactions/new`, { body: { sender: 'a', recipient: 'b', amount: 1.25 } });
+    await call(`${node.url}/mine`);
+    const saved = file('saved.json', (await call(`${node.url}/chain`)).text);
+    await node.stop();
+    expect(run('verify', '--difficulty', '3', saved).status).toBe(0);
+    // At the default difficulty (4) the same proofs are not enough.
+    const strict = run('verify', saved);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toContain('PROOF_OF_WORK');
+  });
+});
+
+describe('help', () => {
+  it.each([[['--help']], [['node', '--help']], [['verify', '--help']]])('prints help for %j', (args) => {
+    const result = run(...args);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: blockforge');
+  });
+
+  it('refuses bad option values with a message', () => {
+    const result = run('node', '--port', '99999');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('--port must be from 1 to 65535');
+    expect(run('node', '--profile', 'bitcoin').stderr).toContain('Allowed choices are seed, master');
+  });
+});
