@@ -2,9 +2,12 @@
 /** The `blockforge` command line. */
 
 import { Command, Option } from 'commander';
+import { BlockforgeError } from '../core/errors.js';
+import { KERNEL_NAMES } from '../core/pow-kernel.js';
 import { PROFILE_NAMES } from '../core/profile.js';
 import { runNode } from './node-command.js';
 import { collect, intOption, secondsOption } from './options.js';
+import { lastHashOption, lastProofOption, runPow } from './pow-command.js';
 import { runVerify } from './verify-command.js';
 
 const program = new Command();
@@ -23,6 +26,7 @@ program
   .option('--difficulty <zeros>', 'leading hex zeros a proof needs (default 4)', intOption('--difficulty', 1, 64))
   .option('--peer <url>', 'peer to register at start (repeatable)', collect)
   .option('--threads <n>', 'proof-of-work threads (default: one per core)', intOption('--threads', 1, 256))
+  .addOption(new Option('--kernel <name>', 'proof-of-work kernel').choices(KERNEL_NAMES).default('wasm'))
   .option('--peer-timeout <seconds>', 'time limit for each peer request (default 5)', secondsOption('--peer-timeout'))
   .addOption(
     new Option('--log-level <level>', 'log level')
@@ -42,6 +46,26 @@ program
   .option('--json', 'print one JSON line')
   .action((file: string, options) => {
     process.exitCode = runVerify(file, options);
+  });
+
+program
+  .command('pow')
+  .description("search the tutorial's proof of work: the smallest proof after --last-proof")
+  .requiredOption('--last-proof <n>', "the previous block's proof", lastProofOption)
+  .option('--last-hash <hash>', "the previous block's hash (master profile)", lastHashOption)
+  .addOption(new Option('--profile <name>', 'consensus rules').choices(PROFILE_NAMES).default('seed'))
+  .option('--difficulty <zeros>', 'leading hex zeros (default 4)', intOption('--difficulty', 1, 64))
+  .option('--threads <n>', 'threads (default: one per core)', intOption('--threads', 1, 256))
+  .addOption(new Option('--kernel <name>', 'search kernel').choices(KERNEL_NAMES).default('wasm'))
+  .option('--json', 'print one JSON line {"proof", "digest", "tries", "seconds", "rate"}')
+  .action(async (options) => {
+    try {
+      process.exitCode = await runPow(options);
+    } catch (err) {
+      if (!(err instanceof BlockforgeError)) throw err;
+      console.error(`blockforge: ${err.message} [${err.code}]`);
+      process.exitCode = 1;
+    }
   });
 
 await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pino } from 'pino';
 import { buildServer } from '../api/server.js';
 import { BlockforgeError } from '../core/errors.js';
+import type { KernelName } from '../core/pow-kernel.js';
 import { createProfile } from '../core/profile.js';
 import { BlockforgeNode } from '../node/blockforge-node.js';
 
@@ -16,6 +17,7 @@ export interface NodeCommandOptions {
   difficulty?: number;
   peer?: string[];
   threads?: number;
+  kernel?: KernelName;
   peerTimeout?: number;
   logLevel: string;
 }
@@ -40,7 +42,10 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
       profile,
       port: options.port,
       logger,
-      ...(options.threads === undefined ? {} : { miner: { threads: options.threads } }),
+      miner: {
+        ...(options.threads === undefined ? {} : { threads: options.threads }),
+        ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
+      },
       ...(options.peerTimeout === undefined ? {} : { peerLimits: { totalTimeoutMs: options.peerTimeout } }),
     });
   } catch (err) {

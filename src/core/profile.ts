@@ -43,6 +43,13 @@ export interface RuleProfile {
   isReward(tx: Transaction): boolean;
   /** The proof-of-work puzzle for the block after `prev`. */
   powChallenge(prev: Block): PowChallenge;
+  /**
+   * The same puzzle from the previous block's proof (decimal text) and hash, for tools that have
+   * only those (`blockforge pow`).
+   */
+  powChallengeFor(lastProof: string, lastHash: string): PowChallenge;
+  /** Whether the puzzle depends on the previous block's hash (so a tool must be given it). */
+  readonly powNeedsPreviousHash: boolean;
   /** Builds the block after `input.prev`, adding the mining reward as the profile places it. */
   forgeBlock(input: ForgeInput): Block;
   /**

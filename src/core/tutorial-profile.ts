@@ -103,14 +103,16 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
     return { index: fields.index, hash: sha256Hex(canonical), json, transactions: fields.transactions };
   };
 
+  const powChallengeFor = (lastProof: string, lastHash: string): PowChallenge => ({
+    prefix: lastProof,
+    suffix: spec.powIncludesPreviousHash ? lastHash : '',
+    difficulty,
+  });
+
   const powChallenge = (prev: Block): PowChallenge => {
     const proof = prev.json.proof;
     if (!(proof instanceof JsonNumber)) throw new TypeError('block without a numeric proof');
-    return {
-      prefix: proof.text,
-      suffix: spec.powIncludesPreviousHash ? prev.hash : '',
-      difficulty,
-    };
+    return powChallengeFor(proof.text, prev.hash);
   };
 
   /** Checks a sender/recipient string; returns an error message or null. */
@@ -320,6 +322,8 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
     },
 
     powChallenge,
+    powChallengeFor,
+    powNeedsPreviousHash: spec.powIncludesPreviousHash,
 
     forgeBlock({ prev, proof, pending, nodeId, timestampSeconds }) {
       const reward = makeTransaction(spec.rewardSender, nodeId, JsonNumber.int(spec.rewardAmount));

@@ -218,8 +218,13 @@ export class BlockforgeNode {
   }
 
   /** Whether a proof-of-work search is running, and the last search's rate. */
-  get miningStatus(): { mining: boolean; lastRate: number; threads: number } {
-    return { mining: this.mining !== null, lastRate: this.miner.lastRate, threads: this.miner.threads };
+  get miningStatus(): { mining: boolean; lastRate: number; threads: number; kernel: string } {
+    return {
+      mining: this.mining !== null,
+      lastRate: this.miner.lastRate,
+      threads: this.miner.threads,
+      kernel: this.miner.kernel,
+    };
   }
 
   /** Wire JSON of blocks `[from, to)` (0-based), joined by commas: cached, so `/chain` is cheap. */
@@ -263,7 +268,7 @@ export class BlockforgeNode {
       this.mining = controller;
       let mining: MiningResult;
       try {
-        mining = await this.miner.search(this.profile.powChallenge(prev), controller.signal);
+        mining = await this.miner.search(this.profile.powChallenge(prev), { signal: controller.signal });
       } catch (err) {
         if (controller.signal.aborted && !this.closed) continue; // the chain changed: mine on the new tip
         throw err;

@@ -19,8 +19,7 @@ export interface PeerAddress {
   readonly port: number;
 }
 
-const ADDRESS =
-  /^(?:(https?):\/\/)?(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?):([0-9]{1,5})\/?$/i;
+const ADDRESS = /^(?:(https?):\/\/)?(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?):([0-9]{1,5})\/?$/i;
 
 /** Longest address accepted (the API's string limit). */
 const MAX_ADDRESS_LENGTH = 1000;

@@ -219,8 +219,11 @@ describe('resolve against hostile peers', () => {
         ...(code ? { code } : {}),
       });
     };
-    await add(hangingPeer(), ['timeout'], false, 'PEER_TIMEOUT');
-    await add(tricklingPeer(200), ['timeout'], false, 'PEER_TIMEOUT');
+    // Several slow peers: fetched one after another they would take 5 x 2 s, over the bound.
+    for (const name of ['hang', 'hang-2', 'hang-3']) await add(hangingPeer(name), ['timeout'], false, 'PEER_TIMEOUT');
+    for (const name of ['trickle', 'trickle-2']) {
+      await add(tricklingPeer(200, name), ['timeout'], false, 'PEER_TIMEOUT');
+    }
     await add(garbagePeer(), ['bad-response'], true, 'PEER_BAD_RESPONSE');
     // 32 MB over loopback normally beats the 2 s limit; on a starved machine it may time out.
     await add(endlessPeer(), ['too-large', 'timeout']);
@@ -262,12 +265,12 @@ describe('resolve against hostile peers', () => {
     const endless = reports.get(hostile.find((p) => p.name === 'endless')?.address ?? '');
     if (endless?.status === 'too-large') expect(endless.misbehaved).toBe(true);
     // The slow peers were cut off by the peer timeout, not waited on.
-    for (const name of ['hang', 'trickle']) {
+    for (const name of ['hang', 'hang-2', 'hang-3', 'trickle', 'trickle-2']) {
       const report = reports.get(hostile.find((p) => p.name === name)?.address ?? '') as PeerReport;
       expect(report.ms, name).toBeGreaterThanOrEqual(PEER_TIMEOUT_S * 1000 - 100);
     }
     // ... and the node hung up on every one of them (no connection left open).
-    for (const name of ['hang', 'trickle', 'endless', 'huge-content-length']) {
+    for (const name of ['hang', 'hang-2', 'hang-3', 'trickle', 'trickle-2', 'endless', 'huge-content-length']) {
       const peer = hostile.find((p) => p.name === name) as HostilePeer;
       await eventually(`${name} disconnected`, () => peer.openSockets() === 0);
     }

@@ -119,18 +119,18 @@ function answer(res: ServerResponse, counters: Counters, body: string | Buffer, 
 }
 
 /** (a) Accepts the TCP connection and never answers. */
-export function hangingPeer(): Promise<HostilePeer> {
+export function hangingPeer(name = 'hang'): Promise<HostilePeer> {
   const counters = newCounters();
   const server = createNetServer((socket) => {
     socket.resume(); // read and ignore the request
   });
-  return listen('hang', server, counters);
+  return listen(name, server, counters);
 }
 
 /** (b) Sends headers, then a valid-looking JSON body one byte every `intervalMs`, for up to 60 s. */
-export function tricklingPeer(intervalMs = 200): Promise<HostilePeer> {
+export function tricklingPeer(intervalMs = 200, name = 'trickle'): Promise<HostilePeer> {
   const text = `{"chain": [${'{"index": 1, "previous_hash": 1, "proof": 100, "timestamp": 1.5, "transactions": []}, '.repeat(1000)}`;
-  return httpPeer('trickle', (res, counters) => {
+  return httpPeer(name, (res, counters) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
     const started = Date.now();
@@ -159,7 +159,7 @@ export function garbagePeer(): Promise<HostilePeer> {
 
 /**
  * (d) 200 with an endless chunked body of valid-looking JSON: writes megabytes as fast as the
- * client reads them until the client goes away, or `maxBytes` (200 MB) or 60 s have passed.
+ * client reads them until the client goes away, or `maxBytes` (200 MB, per connection) or 60 s have passed.
  */
 export function endlessPeer(maxBytes = 200 * 1024 * 1024): Promise<HostilePeer> {
   const chunk = Buffer.from(
@@ -167,15 +167,17 @@ export function endlessPeer(maxBytes = 200 * 1024 * 1024): Promise<HostilePeer> 
   );
   return httpPeer('endless', (res, counters) => {
     res.writeHead(200, { 'content-type': 'application/json' }); // no length: chunked
-    counters.bytes += 10;
+    counters.bytes += 11;
     res.write('{"chain": [');
     const started = Date.now();
+    let sent = 11; // this connection's bytes: the bound applies per connection
     const pump = (): void => {
       while (!res.destroyed && !res.writableEnded) {
-        if (counters.bytes >= maxBytes || Date.now() - started > MAX_BEHAVIOUR_MS) {
+        if (sent >= maxBytes || Date.now() - started > MAX_BEHAVIOUR_MS) {
           res.destroy();
           return;
         }
+        sent += chunk.length;
         counters.bytes += chunk.length;
         if (!res.write(chunk)) {
           res.once('drain', pump);

@@ -30,7 +30,15 @@ function extend(base: Block[], blocksTxs: Transaction[][], node = 'n'.repeat(32)
   for (const txs of blocksTxs) {
     const prev = out[out.length - 1] as Block;
     const { proof } = searchProof(profile.powChallenge(prev), 0, 1e7);
-    out.push(profile.forgeBlock({ prev, proof: proof as number, pending: txs, nodeId: node, timestampSeconds: t0 + out.length }));
+    out.push(
+      profile.forgeBlock({
+        prev,
+        proof: proof as number,
+        pending: txs,
+        nodeId: node,
+        timestampSeconds: t0 + out.length,
+      }),
+    );
   }
   return out;
 }
@@ -89,12 +97,23 @@ describe('parsePeerAddress', () => {
     expect(parsePeerAddress(input)).toMatchObject({ key, baseUrl });
   });
 
-  it.each(['', 'localhost', 'http://localhost', ':5000', 'localhost:', 'localhost:0', 'localhost:65536', 'a b:1', 'x:1/y', 'http://x:1?q', '-bad-:1', '1.2.3.999:1', 'x'.repeat(1001)])(
-    'refuses %j',
-    (input) => {
-      expect(() => parsePeerAddress(input)).toThrow(BlockforgeError);
-    },
-  );
+  it.each([
+    '',
+    'localhost',
+    'http://localhost',
+    ':5000',
+    'localhost:',
+    'localhost:0',
+    'localhost:65536',
+    'a b:1',
+    'x:1/y',
+    'http://x:1?q',
+    '-bad-:1',
+    '1.2.3.999:1',
+    'x'.repeat(1001),
+  ])('refuses %j', (input) => {
+    expect(() => parsePeerAddress(input)).toThrow(BlockforgeError);
+  });
 
   it('recognises this node itself', () => {
     const hosts = localHosts();
@@ -167,9 +186,9 @@ describe('ChainStore', () => {
     store.initGenesis(chain[0] as Block);
     store.appendBlock(chain[2] as Block, []); // height 3 stored as the second block: a gap
     store.close();
-    expect(() => BlockforgeNode.open({ dataDir: dir, profile, port: 1, miner: { threads: 1, workerUrl: WORKER_URL } })).toThrow(
-      /not valid/,
-    );
+    expect(() =>
+      BlockforgeNode.open({ dataDir: dir, profile, port: 1, miner: { threads: 1, workerUrl: WORKER_URL } }),
+    ).toThrow(/not valid/);
   });
 });
 
@@ -197,7 +216,7 @@ describe('ProofMiner', () => {
   it('stops a cancelled search', async () => {
     const controller = new AbortController();
     // Difficulty 12 would take hours: only cancellation ends it.
-    const search = miner.search({ prefix: '1', suffix: '', difficulty: 12 }, controller.signal);
+    const search = miner.search({ prefix: '1', suffix: '', difficulty: 12 }, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('cancelled')), 50);
     await expect(search).rejects.toThrow('cancelled');
     expect(miner.busy).toBe(false);
