@@ -16,8 +16,8 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseJson, writeJson } from '../dist/core/json.js';
-import { ProofMiner } from '../dist/node/miner.js';
 import { createProfile } from '../dist/core/profile.js';
+import { ProofMiner } from '../dist/node/miner.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const CACHE_DIR = join(here, '.cache');

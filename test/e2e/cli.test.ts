@@ -70,12 +70,85 @@ describe('blockforge verify', () => {
   });
 });
 
-describe('help', () => {
-  it.each([[['--help']], [['node', '--help']], [['verify', '--help']]])('prints help for %j', (args) => {
-    const result = run(...args);
+describe('blockforge pow', () => {
+  it('finds the seed vector proofs, with --json', () => {
+    const result = run('pow', '--last-proof', '35293', '--json');
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('Usage: blockforge');
+    const line = JSON.parse(result.stdout);
+    expect(line).toMatchObject({
+      proof: 35089,
+      digest: '0000e7ab6ff06de56e7543a54ea6b371ebfcb2e00badeb3c92ba133af91f293b',
+      tries: 35090,
+    });
+    expect(Object.keys(line)).toEqual(['proof', 'digest', 'tries', 'seconds', 'rate']);
   });
+
+  it('finds the master vector proof from the previous block hash, with every kernel', () => {
+    const genesisHash = 'fa0348656292c823134e7ab5327aee797cf2cd92892b246796e06c81ff34ce20';
+    for (const kernel of ['wasm', 'ts', 'crypto']) {
+      const result = run(
+        'pow',
+        '--profile',
+        'master',
+        '--last-proof',
+        '100',
+        '--last-hash',
+        genesisHash,
+        '--kernel',
+        kernel,
+        '--json',
+      );
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout).proof).toBe(103251);
+    }
+  });
+
+  it('prints the proof, digest, tries, seconds and rate for people', () => {
+    const result = run('pow', '--last-proof', '100', '--difficulty', '3', '--threads', '1');
+    expect(result.status).toBe(0);
+    for (const label of ['proof', 'digest', 'tries', 'seconds', 'rate'])
+      expect(result.stdout).toMatch(new RegExp(`^${label} `, 'm'));
+  });
+
+  it.skipIf(spawnSync('sh', ['-c', 'command -v script']).status !== 0)(
+    'shows a live progress line on a terminal',
+    () => {
+      // `script` gives the command a pseudo-terminal, as a person's shell would.
+      const result = spawnSync(
+        'script',
+        ['-qec', `"${process.execPath}" "${CLI}" pow --last-proof 1 --difficulty 6 --threads 1`, '/dev/null'],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/\r {2}[\d.]+[KM]? hashes\/s, [\d.]+[KM]? tried of ~16\.8M expected \(16\^6\)/);
+      expect(result.stdout).toMatch(/proof {4}\d+\r?\n/);
+    },
+  );
+
+  it('says what is missing or wrong', () => {
+    const master = run('pow', '--profile', 'master', '--last-proof', '1');
+    expect(master.status).toBe(1);
+    expect(master.stderr).toContain('needs --last-hash');
+    expect(run('pow', '--last-proof', '1', '--last-hash', 'a'.repeat(64)).stderr).toContain('does not use --last-hash');
+    expect(run('pow', '--last-proof', '-5').stderr).toContain('--last-proof must be a non-negative integer');
+    expect(run('pow', '--last-proof', '1', '--last-hash', 'xyz', '--profile', 'master').stderr).toContain(
+      '64 lowercase hex',
+    );
+  });
+});
+
+describe('help', () => {
+  it.each([[['--help']], [['node', '--help']], [['verify', '--help']], [['pow', '--help']]])(
+    'prints help for %j',
+    (args) => {
+      const result = run(...args);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('Usage: blockforge');
+    },
+  );
 
   it('refuses bad option values with a message', () => {
     const result = run('node', '--port', '99999');
