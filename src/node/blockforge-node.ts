@@ -12,6 +12,7 @@ import { isJsonObject, JsonNumber, parseJson, writeJson } from '../core/json.js'
 import type { RuleProfile } from '../core/profile.js';
 import { GroupCommit } from './group-commit.js';
 import { type MinerOptions, type MiningResult, ProofMiner } from './miner.js';
+import { NodeEvents } from './node-events.js';
 import { isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
 import { NODE_ID_HEADER, type PeerRequestLimits, peerGet } from './peer-client.js';
 import { reconcileMempool } from './reconcile.js';
@@ -120,6 +121,8 @@ export class BlockforgeNode {
   readonly dataDir: string;
   readonly port: number;
   readonly peerLimits: PeerRequestLimits;
+  /** Changes, announced after they are on disk. */
+  readonly events = new NodeEvents();
   private readonly store: ChainStore;
   private readonly miner: ProofMiner;
   private readonly logger: NodeLogger;
@@ -153,6 +156,7 @@ export class BlockforgeNode {
       txs.forEach((tx, k) => {
         this.pending.push({ id: ids[k] as number, tx });
       });
+      for (const tx of txs) this.events.emit('transaction', { tx, source: 'client' });
       // Acknowledged after the commit: the block they are promised to is the next one.
       const next = this.tip.index + 1;
       return txs.map(() => next);
@@ -266,14 +270,26 @@ export class BlockforgeNode {
       const prev = this.tip;
       const controller = new AbortController();
       this.mining = controller;
+      this.events.emit('mining', { mining: true, rate: this.miner.lastRate });
       let mining: MiningResult;
       try {
-        mining = await this.miner.search(this.profile.powChallenge(prev), { signal: controller.signal });
+        let shown = 0;
+        const expected = 16 ** this.profile.difficulty;
+        mining = await this.miner.search(this.profile.powChallenge(prev), {
+          signal: controller.signal,
+          onProgress: (p) => {
+            // Throttled: browsers watching the node need a few updates a second, not one per chunk.
+            if (p.seconds - shown < 0.25) return;
+            shown = p.seconds;
+            this.events.emit('mining-progress', { index: prev.index + 1, ...p, expected });
+          },
+        });
       } catch (err) {
         if (controller.signal.aborted && !this.closed) continue; // the chain changed: mine on the new tip
         throw err;
       } finally {
         this.mining = null;
+        this.events.emit('mining', { mining: false, rate: this.miner.lastRate });
       }
       if (this.tip !== prev) continue;
       // Transactions still in the group-commit queue are not acknowledged yet: commit them first
@@ -294,6 +310,7 @@ export class BlockforgeNode {
       this.blocks.push(block);
       this.blockTexts.push(writeJson(block.json));
       this.pending = [];
+      this.events.emit('block', { block, source: 'mined' });
       this.logger.info(
         {
           index: block.index,
@@ -354,6 +371,7 @@ export class BlockforgeNode {
       );
       this.peerList = [...this.peerList, ...added];
       this.logger.info({ peers: added.map((a) => a.key) }, 'peers added');
+      this.events.emit('peers', { peers: this.peerList.map((p) => p.key) });
     }
     return this.peerList.map((p) => p.key);
   }
@@ -454,10 +472,14 @@ export class BlockforgeNode {
     this.pending = reconciliation.pending.map((tx, k) => ({ id: ids[k] as number, tx }));
     // A search on the old tip is now useless: stop it, the miner restarts on the new tip.
     this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'chain replaced'));
-    this.logger.info(
-      { height: blocks.length, common, returned: reconciliation.returned, dropped: reconciliation.dropped },
-      'chain replaced',
-    );
+    const change = {
+      height: blocks.length,
+      common,
+      returned: reconciliation.returned,
+      dropped: reconciliation.dropped,
+    };
+    this.logger.info(change, 'chain replaced');
+    this.events.emit('chain-replaced', change);
     return { returned: reconciliation.returned, dropped: reconciliation.dropped };
   }
 
