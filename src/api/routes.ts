@@ -141,11 +141,32 @@ const schemas = {
     },
   },
   nodes: {
-    summary: 'Registered peers',
+    summary: 'Registered peers and their health',
     response: {
       200: {
         type: 'object',
-        properties: { nodes: { type: 'array', items: { type: 'string' } }, count: { type: 'integer' } },
+        properties: {
+          nodes: { type: 'array', items: { type: 'string' } },
+          count: { type: 'integer' },
+          peers: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                address: { type: 'string' },
+                status: { type: 'string', enum: ['new', 'ok', 'failing', 'banned'] },
+                kind: { type: 'string', enum: ['blockforge', 'tutorial', 'unknown'] },
+                lastSeen: { type: ['number', 'null'] },
+                failures: { type: 'integer' },
+                retryAt: { type: ['number', 'null'] },
+                bannedUntil: { type: ['number', 'null'] },
+                lastError: { type: ['string', 'null'] },
+                height: { type: ['integer', 'null'] },
+                nodeId: { type: ['string', 'null'] },
+              },
+            },
+          },
+        },
       },
     },
   },
@@ -272,7 +293,7 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
 
   app.get('/nodes', { schema: schemas.nodes }, async (_request, reply) => {
     const nodes = node.peers.map((p) => p.key);
-    return sendJson(reply, 200, writeJson(fromPlain({ nodes, count: nodes.length })));
+    return sendJson(reply, 200, writeJson(fromPlain({ nodes, count: nodes.length, peers: node.network.health() })));
   });
 
   app.get('/mining', { schema: schemas.mining }, async (_request, reply) => {

@@ -10,6 +10,7 @@ import { parseJson } from '../core/json.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
 import { NODE_ID_HEADER } from '../node/peer-client.js';
 import { errorBody, handleError, sendError } from './errors.js';
+import { registerPeerRoutes } from './peer-routes.js';
 import { registerRoutes } from './routes.js';
 
 /** Largest request body accepted (413 above). */
@@ -89,6 +90,7 @@ export async function buildServer(node: BlockforgeNode, options: ServerOptions =
   });
 
   registerRoutes(app, node);
+  registerPeerRoutes(app, node);
   await app.ready();
   return app;
 }

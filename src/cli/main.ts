@@ -6,7 +6,7 @@ import { BlockforgeError } from '../core/errors.js';
 import { KERNEL_NAMES } from '../core/pow-kernel.js';
 import { PROFILE_NAMES } from '../core/profile.js';
 import { runNode } from './node-command.js';
-import { collect, intOption, secondsOption } from './options.js';
+import { advertiseOption, collect, intOption, secondsOption } from './options.js';
 import { lastHashOption, lastProofOption, runPow } from './pow-command.js';
 import { runVerify } from './verify-command.js';
 
@@ -28,6 +28,20 @@ program
   .option('--threads <n>', 'proof-of-work threads (default: one per core)', intOption('--threads', 1, 256))
   .addOption(new Option('--kernel <name>', 'proof-of-work kernel').choices(KERNEL_NAMES).default('wasm'))
   .option('--peer-timeout <seconds>', 'time limit for each peer request (default 5)', secondsOption('--peer-timeout'))
+  .option(
+    '--sync-interval <seconds>',
+    'sync with peers at start and every N seconds (0: only at start and on /nodes/resolve)',
+    intOption('--sync-interval', 0, 86_400),
+    10,
+  )
+  .option('--no-auto-sync', 'peers meet only on /nodes/resolve, as in the tutorial (no push, no periodic sync)')
+  .option('--advertise <url>', 'how peers reach this node (default: the address they see, and --port)', advertiseOption)
+  .option(
+    '--ban-seconds <seconds>',
+    'how long a peer that sent invalid data is ignored',
+    intOption('--ban-seconds', 0, 86_400),
+    300,
+  )
   .addOption(
     new Option('--log-level <level>', 'log level')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'])

@@ -19,6 +19,10 @@ export interface NodeCommandOptions {
   threads?: number;
   kernel?: KernelName;
   peerTimeout?: number;
+  syncInterval: number;
+  autoSync: boolean;
+  advertise?: string;
+  banSeconds: number;
   logLevel: string;
 }
 
@@ -47,6 +51,11 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
         ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
       },
       ...(options.peerTimeout === undefined ? {} : { peerLimits: { totalTimeoutMs: options.peerTimeout } }),
+      network: {
+        syncIntervalMs: options.syncInterval * 1000,
+        banSeconds: options.banSeconds,
+        ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
+      },
     });
   } catch (err) {
     fail(err);
@@ -55,6 +64,7 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   try {
     if (options.peer && options.peer.length > 0) node.registerPeers(options.peer);
     await app.listen({ port: options.port, host: options.host });
+    if (options.autoSync) node.startNetwork();
   } catch (err) {
     await node.close();
     fail(err);

@@ -1,6 +1,7 @@
 /** Parsers for command-line values: each refuses bad input with a message naming the option. */
 
 import { InvalidArgumentError } from 'commander';
+import { parsePeerAddress } from '../node/peer-address.js';
 
 /** An integer in [min, max]. */
 export function intOption(name: string, min: number, max: number): (value: string) => number {
@@ -26,4 +27,13 @@ export function secondsOption(name: string): (value: string) => number {
 /** Collects a repeatable option into a list. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--advertise`: a peer address (`http(s)://host:port` or `host:port`). */
+export function advertiseOption(value: string): string {
+  try {
+    return parsePeerAddress(value).baseUrl;
+  } catch (err) {
+    throw new InvalidArgumentError(`--advertise: ${(err as Error).message}`);
+  }
 }

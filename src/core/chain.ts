@@ -10,11 +10,12 @@ import type { RuleProfile } from './profile.js';
 import { describe } from './tutorial-profile.js';
 
 /**
- * Validates a `/chain` response (or a bare list of blocks) under `profile`: the envelope, the
- * `length` field against the real count, then every block. Throws a ChainRuleError.
+ * Checks the envelope of a `/chain` response and returns its blocks, unvalidated: `chain` must be
+ * a list and `length` an integer equal to its real count. A bare list of blocks is accepted as is.
+ * Throws a ChainRuleError (CHAIN_ENVELOPE, LENGTH_MISMATCH).
  */
-export function validateChainResponse(profile: RuleProfile, value: JsonValue): Block[] {
-  if (Array.isArray(value)) return profile.validateBlocks(null, value);
+export function chainEnvelope(value: JsonValue): JsonValue[] {
+  if (Array.isArray(value)) return value;
   if (!isJsonObject(value) || !Array.isArray(value.chain)) {
     throw new ChainRuleError(
       ErrorCode.ChainEnvelope,
@@ -33,5 +34,13 @@ export function validateChainResponse(profile: RuleProfile, value: JsonValue): B
       `"length" says ${length.text} but the chain has ${chain.length} blocks`,
     );
   }
-  return profile.validateBlocks(null, chain);
+  return chain;
+}
+
+/**
+ * Validates a `/chain` response (or a bare list of blocks) under `profile`: the envelope, the
+ * `length` field against the real count, then every block. Throws a ChainRuleError.
+ */
+export function validateChainResponse(profile: RuleProfile, value: JsonValue): Block[] {
+  return profile.validateBlocks(null, chainEnvelope(value));
 }

@@ -41,6 +41,7 @@ export const ErrorCode = {
   PeerHttpStatus: 'PEER_HTTP_STATUS',
   PeerBadResponse: 'PEER_BAD_RESPONSE',
   PeerIsSelf: 'PEER_IS_SELF',
+  PeerBanned: 'PEER_BANNED',
   // The node itself.
   DataDirMismatch: 'DATA_DIR_MISMATCH',
   UnknownProfile: 'UNKNOWN_PROFILE',

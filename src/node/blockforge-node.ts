@@ -4,17 +4,19 @@
  * given; this class only sequences I/O around them.
  */
 
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Block, Transaction } from '../core/block.js';
-import { validateChainResponse } from '../core/chain.js';
+import { hashJson } from '../core/canonical.js';
 import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
-import { isJsonObject, JsonNumber, parseJson, writeJson } from '../core/json.js';
+import { isJsonObject, JsonNumber, type JsonValue, parseJson, writeJson } from '../core/json.js';
 import type { RuleProfile } from '../core/profile.js';
 import { GroupCommit } from './group-commit.js';
 import { type MinerOptions, type MiningResult, ProofMiner } from './miner.js';
 import { NodeEvents } from './node-events.js';
 import { isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
 import { NODE_ID_HEADER, type PeerRequestLimits, peerGet } from './peer-client.js';
+import { type NetworkOptions, PeerNetwork, type ResolveOutcome } from './peer-network.js';
 import { reconcileMempool } from './reconcile.js';
 import { ChainStore } from './storage.js';
 
@@ -45,6 +47,8 @@ export interface NodeOptions {
   readonly peerLimits?: Partial<PeerRequestLimits>;
   /** Proof-of-work pool options. */
   readonly miner?: MinerOptions;
+  /** Peer network options (sync interval, advertised address, ban time). */
+  readonly network?: Partial<NetworkOptions>;
   readonly logger?: NodeLogger;
   /** Unix time in seconds (a float); replaceable in tests. */
   readonly clock?: () => number;
@@ -72,47 +76,18 @@ export interface MinedBlock {
   readonly mining: MiningResult;
 }
 
-/** What happened with one peer during a resolve. */
-export interface PeerReport {
-  readonly peer: string;
-  /** `adopted`, `not-longer`, `not-chosen`, or the failure: `invalid`, `unreachable`, ... */
-  readonly status: string;
-  /** Blocks the peer's chain has (counted, never read from the peer), when it was received. */
-  readonly length?: number;
-  /** Error code, when the peer failed. */
-  readonly code?: string;
-  /** Whether the peer misbehaved (sent something an honest node never sends). */
-  readonly misbehaved?: boolean;
-  readonly reason?: string;
-  readonly ms: number;
-}
-
-/** Outcome of {@link BlockforgeNode.resolve}. */
-export interface ResolveOutcome {
-  readonly replaced: boolean;
-  readonly chain: readonly Block[];
-  readonly peers: readonly PeerReport[];
-  /** Pending transactions returned from dropped blocks / dropped as already mined. */
-  readonly returned: number;
-  readonly dropped: number;
+/** A transaction on its way into the mempool, with where it came from. */
+interface IncomingTransaction {
+  readonly tx: Transaction;
+  readonly id: string;
+  readonly source: 'client' | 'peer';
+  readonly peer?: string;
 }
 
 interface PendingEntry {
   readonly id: number;
   readonly tx: Transaction;
 }
-
-const STATUS_OF_CODE: Record<string, string> = {
-  [ErrorCode.PeerUnreachable]: 'unreachable',
-  [ErrorCode.PeerTimeout]: 'timeout',
-  [ErrorCode.PeerTooLarge]: 'too-large',
-  [ErrorCode.PeerHttpStatus]: 'http-error',
-  [ErrorCode.PeerBadResponse]: 'bad-response',
-  [ErrorCode.InvalidJson]: 'bad-response',
-  [ErrorCode.DuplicateKey]: 'bad-response',
-  [ErrorCode.JsonTooDeep]: 'bad-response',
-  [ErrorCode.PeerIsSelf]: 'self',
-};
 
 /** One blockforge node. */
 export class BlockforgeNode {
@@ -123,11 +98,13 @@ export class BlockforgeNode {
   readonly peerLimits: PeerRequestLimits;
   /** Changes, announced after they are on disk. */
   readonly events = new NodeEvents();
+  /** Sync, push and peer health (started by {@link BlockforgeNode.startNetwork}). */
+  readonly network: PeerNetwork;
   private readonly store: ChainStore;
   private readonly miner: ProofMiner;
   private readonly logger: NodeLogger;
   private readonly clock: () => number;
-  private readonly ingest: GroupCommit<Transaction, number>;
+  private readonly ingest: GroupCommit<IncomingTransaction, number>;
   private readonly selfHosts = localHosts();
   private blocks: Block[];
   private blockTexts: string[];
@@ -151,16 +128,22 @@ export class BlockforgeNode {
     this.pending = pending;
     this.peerList = store.loadPeers().map((row) => parsePeerAddress(row.address));
     this.miner = new ProofMiner({ threads: availableParallelism(), ...options.miner });
-    this.ingest = new GroupCommit((txs) => {
-      const ids = this.store.addPending(txs);
-      txs.forEach((tx, k) => {
-        this.pending.push({ id: ids[k] as number, tx });
+    this.ingest = new GroupCommit((items) => {
+      const ids = this.store.addPending(items.map((item) => item.tx));
+      items.forEach((item, k) => {
+        this.pending.push({ id: ids[k] as number, tx: item.tx });
       });
-      for (const tx of txs) this.events.emit('transaction', { tx, source: 'client' });
+      for (const item of items) this.events.emit('transaction', item);
       // Acknowledged after the commit: the block they are promised to is the next one.
       const next = this.tip.index + 1;
-      return txs.map(() => next);
+      return items.map(() => next);
     });
+    this.network = new PeerNetwork(
+      this,
+      { syncIntervalMs: 10_000, banSeconds: 300, ...options.network },
+      this.logger,
+      this.clock,
+    );
   }
 
   /**
@@ -240,7 +223,7 @@ export class BlockforgeNode {
    * Adds a validated transaction to the mempool. Resolves, once it is on disk, with the index of
    * the block it is expected in.
    */
-  submitTransaction(tx: Transaction): Promise<number> {
+  submitTransaction(tx: Transaction, origin: { id?: string; peer?: string } = {}): Promise<number> {
     this.assertOpen();
     if (this.pending.length + this.ingest.queued >= MAX_PENDING) {
       throw new BlockforgeError(
@@ -249,7 +232,14 @@ export class BlockforgeNode {
         { statusCode: 503 },
       );
     }
-    return this.ingest.submit(tx);
+    const item: IncomingTransaction = {
+      tx,
+      // Gossip id: lets peers drop a transaction they already relayed (transactions have no id).
+      id: origin.id ?? randomUUID().replaceAll('-', ''),
+      source: origin.peer === undefined ? 'client' : 'peer',
+      ...(origin.peer === undefined ? {} : { peer: origin.peer }),
+    };
+    return this.ingest.submit(item);
   }
 
   /**
@@ -377,87 +367,11 @@ export class BlockforgeNode {
   }
 
   /**
-   * The tutorial's consensus, hardened: fetch every peer's `/chain` concurrently within the peer
-   * limits, validate fully, and adopt the longest valid chain strictly longer than ours,
-   * atomically, reconciling the mempool. Peers that fail are reported, never fatal.
+   * Switches to `blocks` (a whole chain, already validated) in one commit, reconciling the mempool,
+   * if it is strictly longer than ours now. Returns what happened, or null when it is not longer.
    */
-  async resolve(): Promise<ResolveOutcome> {
-    this.assertOpen();
-    const peers = this.peerList;
-    const fetched = await Promise.all(peers.map((peer) => this.fetchChain(peer)));
-    // Take the longest valid candidate; on a tie, the first peer registered wins.
-    let best: { index: number; blocks: Block[] } | null = null;
-    fetched.forEach((f, index) => {
-      if (f.blocks && (!best || f.blocks.length > best.blocks.length)) best = { index, blocks: f.blocks };
-    });
-    let replaced = false;
-    let returned = 0;
-    let dropped = 0;
-    const chosen = best as { index: number; blocks: Block[] } | null;
-    const before = this.blocks.length;
-    // Re-checked now: our chain may have grown while the peers answered.
-    if (chosen && chosen.blocks.length > before && !this.closed) {
-      const outcome = this.adopt(chosen.blocks);
-      replaced = true;
-      returned = outcome.returned;
-      dropped = outcome.dropped;
-    }
-    const reports = fetched.map((f, index): PeerReport => {
-      if (!f.blocks) return f.report;
-      const status =
-        replaced && index === chosen?.index ? 'adopted' : f.blocks.length > before ? 'not-chosen' : 'not-longer';
-      return { ...f.report, status };
-    });
-    this.logger.info(
-      { replaced, height: this.blocks.length, peers: reports.map((r) => `${r.peer}:${r.status}`) },
-      'resolve finished',
-    );
-    return { replaced, chain: this.blocks, peers: reports, returned, dropped };
-  }
-
-  private async fetchChain(peer: PeerAddress): Promise<{ blocks: Block[] | null; report: PeerReport }> {
-    const started = performance.now();
-    const ms = (): number => Math.round(performance.now() - started);
-    try {
-      const response = await peerGet(`${peer.baseUrl}/chain`, this.peerLimits, { [NODE_ID_HEADER]: this.nodeId });
-      if (response.headers[NODE_ID_HEADER] === this.nodeId) {
-        throw new BlockforgeError(ErrorCode.PeerIsSelf, 'this address is this node itself', { peerMisbehaved: false });
-      }
-      let value: ReturnType<typeof parseJson>;
-      try {
-        value = parseJson(response.body, { maxDepth: 16 });
-      } catch (err) {
-        throw new BlockforgeError(ErrorCode.PeerBadResponse, `answer is not valid JSON: ${(err as Error).message}`, {
-          peerMisbehaved: true,
-        });
-      }
-      // A chain that cannot win is not worth validating (the tutorial does the same), unless its
-      // `length` field disagrees with the count: that is a lie, reported as one by validation.
-      const count = isJsonObject(value) && Array.isArray(value.chain) ? value.chain.length : -1;
-      const claimed = isJsonObject(value) ? value.length : undefined;
-      const honestLength = claimed instanceof JsonNumber && claimed.text === String(count);
-      if (count >= 0 && count <= this.blocks.length && honestLength) {
-        return { blocks: null, report: { peer: peer.key, status: 'not-longer', length: count, ms: ms() } };
-      }
-      const blocks = validateChainResponse(this.profile, value);
-      return { blocks, report: { peer: peer.key, status: 'valid', length: blocks.length, ms: ms() } };
-    } catch (err) {
-      if (!(err instanceof BlockforgeError)) throw err;
-      const report: PeerReport = {
-        peer: peer.key,
-        status: err instanceof ChainRuleError ? 'invalid' : (STATUS_OF_CODE[err.code] ?? 'failed'),
-        code: err.code,
-        misbehaved: err.peerMisbehaved ?? false,
-        reason: err.message,
-        ms: ms(),
-      };
-      this.logger.warn({ peer: peer.key, code: err.code, reason: err.message }, 'peer skipped');
-      return { blocks: null, report };
-    }
-  }
-
-  /** Switches to `blocks` (already validated, longer than ours) in one commit. */
-  private adopt(blocks: Block[]): { returned: number; dropped: number } {
+  adoptChain(blocks: Block[], peer?: string): { returned: number; dropped: number } | null {
+    if (this.closed || blocks.length <= this.blocks.length) return null;
     this.ingest.flush();
     const reconciliation = reconcileMempool(
       this.blocks,
@@ -483,6 +397,72 @@ export class BlockforgeNode {
     return { returned: reconciliation.returned, dropped: reconciliation.dropped };
   }
 
+  /**
+   * A block a peer pushed (untrusted JSON). Appends it when it extends our tip (one commit; its
+   * transactions leave the mempool; a running search restarts on it). Says `known` for a block we
+   * have, `ahead` when it shows the peer has blocks we lack (the caller syncs), `stale` for a
+   * competing block that is not longer. Throws a ChainRuleError when it breaks a rule.
+   */
+  offerBlock(value: JsonValue, peer?: string): 'appended' | 'known' | 'ahead' | 'stale' {
+    this.assertOpen();
+    if (!isJsonObject(value)) {
+      throw new ChainRuleError(ErrorCode.BlockShape, 0, 'a pushed block must be a JSON object');
+    }
+    const index = value.index;
+    if (!(index instanceof JsonNumber) || !index.isInteger || !/^[1-9][0-9]{0,15}$/.test(index.text)) {
+      throw new ChainRuleError(ErrorCode.BlockShape, 0, 'a pushed block needs a positive integer index');
+    }
+    const height = Number(index.text);
+    const tip = this.tip;
+    if (height <= tip.index) {
+      return hashJson(value) === (this.blocks[height - 1] as Block).hash ? 'known' : 'stale';
+    }
+    if (height > tip.index + 1 || value.previous_hash !== tip.hash) return 'ahead';
+    const [block] = this.profile.validateBlocks(tip, [value]);
+    this.appendValidated(block as Block, peer);
+    return 'appended';
+  }
+
+  /** Appends a validated block that extends the tip, removing its transactions from the mempool. */
+  private appendValidated(block: Block, peer?: string): void {
+    this.ingest.flush();
+    const inBlock = new Map<string, number>();
+    for (const tx of block.transactions) inBlock.set(tx.canonical, (inBlock.get(tx.canonical) ?? 0) + 1);
+    const consumed: number[] = [];
+    const kept: PendingEntry[] = [];
+    for (const entry of this.pending) {
+      const count = inBlock.get(entry.tx.canonical) ?? 0;
+      if (count > 0) {
+        inBlock.set(entry.tx.canonical, count - 1);
+        consumed.push(entry.id);
+      } else {
+        kept.push(entry);
+      }
+    }
+    this.store.appendBlock(block, consumed);
+    this.blocks.push(block);
+    this.blockTexts.push(writeJson(block.json));
+    this.pending = kept;
+    this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'a peer extended the chain'));
+    this.logger.info({ index: block.index, peer, txs: block.transactions.length }, 'block received');
+    this.events.emit('block', peer === undefined ? { block, source: 'peer' } : { block, source: 'peer', peer });
+  }
+
+  /** Starts automatic sync and push (the CLI does; in-process tests may not). */
+  startNetwork(): void {
+    this.network.start();
+  }
+
+  /**
+   * The tutorial's consensus, hardened and incremental: every peer that is not banned is asked for
+   * its height (a tutorial peer for its whole chain), and the longest valid chain strictly longer
+   * than ours is adopted atomically, fetching only the blocks after the fork point.
+   */
+  resolve(): Promise<ResolveOutcome> {
+    this.assertOpen();
+    return this.network.resolve();
+  }
+
   private assertOpen(): void {
     if (this.closed) {
       throw new BlockforgeError(ErrorCode.ShuttingDown, 'the node is shutting down', { statusCode: 503 });
@@ -492,6 +472,7 @@ export class BlockforgeNode {
   /** Commits queued writes, stops mining and closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.network.stop();
     this.ingest.flush();
     this.closed = true;
     this.mining?.abort(new BlockforgeError(ErrorCode.ShuttingDown, 'the node is shutting down', { statusCode: 503 }));

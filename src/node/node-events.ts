@@ -11,7 +11,7 @@ export interface NodeEventMap {
   /** A block was appended: forged here (`mined`) or received from a peer (`peer`). */
   block: [{ block: Block; source: 'mined' | 'peer'; peer?: string }];
   /** A transaction entered the mempool (from a client or a peer). */
-  transaction: [{ tx: Transaction; source: 'client' | 'peer'; peer?: string }];
+  transaction: [{ tx: Transaction; id: string; source: 'client' | 'peer'; peer?: string }];
   /** The chain was replaced by a longer valid one. */
   'chain-replaced': [{ height: number; common: number; returned: number; dropped: number; peer?: string }];
   /** The peer list or a peer's health changed. */

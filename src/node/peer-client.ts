@@ -39,6 +39,27 @@ export function peerGet(
   limits: PeerRequestLimits,
   headers: Record<string, string> = {},
 ): Promise<PeerResponse> {
+  return peerRequest('GET', url, limits, { headers });
+}
+
+/** POSTs a JSON body to a peer within `limits`; answers and failures as {@link peerGet}. */
+export function peerPost(
+  url: string,
+  body: string,
+  limits: PeerRequestLimits,
+  headers: Record<string, string> = {},
+): Promise<PeerResponse> {
+  return peerRequest('POST', url, limits, { headers, body });
+}
+
+/** One request to a peer (see {@link peerGet}). */
+export function peerRequest(
+  method: 'GET' | 'POST',
+  url: string,
+  limits: PeerRequestLimits,
+  options: { headers?: Record<string, string>; body?: string },
+): Promise<PeerResponse> {
+  const headers = options.headers ?? {};
   return new Promise<PeerResponse>((resolve, reject) => {
     let settled = false;
     const finish = (err: BlockforgeError | null, value?: PeerResponse): void => {
@@ -68,9 +89,15 @@ export function peerGet(
       return;
     }
     const requester = parsed.protocol === 'https:' ? httpsRequest : httpRequest;
+    const payload = options.body === undefined ? undefined : Buffer.from(options.body, 'utf8');
     const req = requester(parsed, {
-      method: 'GET',
-      headers: { accept: 'application/json', 'accept-encoding': 'identity', ...headers },
+      method,
+      headers: {
+        accept: 'application/json',
+        'accept-encoding': 'identity',
+        ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+        ...headers,
+      },
       // One request per connection: a hostile peer cannot hold a pooled socket of ours.
       agent: false,
     });
@@ -130,6 +157,6 @@ export function peerGet(
         finish(null, { status, headers: res.headers, body });
       });
     });
-    req.end();
+    req.end(payload);
   });
 }

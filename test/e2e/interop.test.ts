@@ -33,7 +33,7 @@ describe.each(['seed', 'master'] as const)('interop with the Python tutorial nod
   it('each side adopts the other side longer chain', async () => {
     const [python, forge] = await Promise.all([
       startTutorialNode({ profile }),
-      startNode({ args: ['--profile', profile] }),
+      startNode({ args: ['--profile', profile, '--no-auto-sync'] }),
     ]);
 
     // Python builds a chain with tricky transactions.
@@ -82,7 +82,10 @@ describe.each(['seed', 'master'] as const)('interop with the Python tutorial nod
 
 describe('profiles do not mix', () => {
   it('a seed node refuses a master chain and reports it invalid', async () => {
-    const [python, forge] = await Promise.all([startTutorialNode({ profile: 'master' }), startNode()]);
+    const [python, forge] = await Promise.all([
+      startTutorialNode({ profile: 'master' }),
+      startNode({ args: ['--no-auto-sync'] }),
+    ]);
     await call(`${python.url}/mine`);
     await call(`${python.url}/mine`);
     await post(forge, '/nodes/register', JSON.stringify({ nodes: [python.url] }));

@@ -1,0 +1,171 @@
+/**
+ * Peer health, in memory: when each peer was last seen, how often it failed in a row (with an
+ * exponential backoff before the next automatic attempt), what kind of node it is (blockforge, or a
+ * tutorial node with only the five routes), and bans for peers that sent invalid data.
+ */
+
+import type { PeerAddress } from './peer-address.js';
+
+/** What kind of node a peer turned out to be. */
+export type PeerKind = 'blockforge' | 'tutorial' | 'unknown';
+
+/** Health of one peer, as `GET /nodes` shows it. */
+export interface PeerHealth {
+  readonly address: string;
+  readonly status: 'ok' | 'failing' | 'banned' | 'new';
+  readonly kind: PeerKind;
+  /** Unix seconds of the last successful exchange, or null. */
+  readonly lastSeen: number | null;
+  /** Failures in a row. */
+  readonly failures: number;
+  /** Unix seconds before which automatic sync skips it (backoff), or null. */
+  readonly retryAt: number | null;
+  /** Unix seconds when its ban ends, or null. */
+  readonly bannedUntil: number | null;
+  /** Why it was banned or last failed. */
+  readonly lastError: string | null;
+  /** Its chain height when last seen. */
+  readonly height: number | null;
+  readonly nodeId: string | null;
+}
+
+interface PeerState {
+  address: PeerAddress;
+  kind: PeerKind;
+  lastSeen: number | null;
+  failures: number;
+  retryAt: number | null;
+  bannedUntil: number | null;
+  lastError: string | null;
+  height: number | null;
+  nodeId: string | null;
+}
+
+/** Longest backoff between automatic attempts at a failing peer, in seconds. */
+export const MAX_BACKOFF_SECONDS = 300;
+
+/** Health records of a node's peers. */
+export class PeerRegistry {
+  private readonly states = new Map<string, PeerState>();
+
+  /**
+   * @param banSeconds how long a peer that sent invalid data is ignored
+   * @param clock Unix seconds
+   */
+  constructor(
+    private readonly banSeconds: number,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Starts tracking `address` (no-op when already tracked). */
+  track(address: PeerAddress): void {
+    if (this.states.has(address.key)) return;
+    this.states.set(address.key, {
+      address,
+      kind: 'unknown',
+      lastSeen: null,
+      failures: 0,
+      retryAt: null,
+      bannedUntil: null,
+      lastError: null,
+      height: null,
+      nodeId: null,
+    });
+  }
+
+  /** Tracked peer addresses, in the order they were added. */
+  addresses(): PeerAddress[] {
+    return [...this.states.values()].map((s) => s.address);
+  }
+
+  /** The tracked address for `key`, if any. */
+  get(key: string): PeerAddress | undefined {
+    return this.states.get(key)?.address;
+  }
+
+  /** Finds a tracked peer by host and port (how a push names its sender). */
+  find(host: string, port: number): PeerAddress | undefined {
+    for (const state of this.states.values()) {
+      if (state.address.host === host && state.address.port === port) return state.address;
+    }
+    return undefined;
+  }
+
+  /** A successful exchange with the peer. */
+  succeeded(key: string, info: { kind?: PeerKind; height?: number; nodeId?: string } = {}): void {
+    const state = this.states.get(key);
+    if (!state) return;
+    state.lastSeen = this.clock();
+    state.failures = 0;
+    state.retryAt = null;
+    state.lastError = null;
+    if (info.kind) state.kind = info.kind;
+    if (info.height !== undefined) state.height = info.height;
+    if (info.nodeId !== undefined) state.nodeId = info.nodeId;
+  }
+
+  /** Marks the peer as one without blockforge's routes (a tutorial node): pulled from, never pushed to. */
+  markTutorial(key: string): void {
+    const state = this.states.get(key);
+    if (state && state.kind === 'unknown') state.kind = 'tutorial';
+  }
+
+  /** The peer failed (unreachable, slow): back off exponentially before trying it again. */
+  failed(key: string, reason: string): void {
+    const state = this.states.get(key);
+    if (!state) return;
+    state.failures++;
+    state.lastError = reason;
+    state.retryAt = this.clock() + Math.min(2 ** state.failures, MAX_BACKOFF_SECONDS);
+  }
+
+  /** The peer sent invalid data: ignore it for a while. */
+  ban(key: string, reason: string): void {
+    const state = this.states.get(key);
+    if (!state) return;
+    state.bannedUntil = this.clock() + this.banSeconds;
+    state.lastError = reason;
+  }
+
+  /** True while the peer is banned. */
+  isBanned(key: string): boolean {
+    const until = this.states.get(key)?.bannedUntil;
+    return until !== null && until !== undefined && until > this.clock();
+  }
+
+  /** True when automatic sync and push may contact the peer now (not banned, not backing off). */
+  isAvailable(key: string): boolean {
+    const state = this.states.get(key);
+    if (!state || this.isBanned(key)) return false;
+    return state.retryAt === null || state.retryAt <= this.clock();
+  }
+
+  /** True when pushes should go to the peer (it has blockforge's routes, as far as we know). */
+  acceptsPush(key: string): boolean {
+    return this.isAvailable(key) && this.states.get(key)?.kind !== 'tutorial';
+  }
+
+  /** Health of every peer. */
+  health(): PeerHealth[] {
+    const now = this.clock();
+    return [...this.states.values()].map((s) => ({
+      address: s.address.key,
+      status:
+        s.bannedUntil !== null && s.bannedUntil > now
+          ? 'banned'
+          : s.failures > 0
+            ? 'failing'
+            : s.lastSeen === null
+              ? 'new'
+              : 'ok',
+      kind: s.kind,
+      lastSeen: s.lastSeen,
+      failures: s.failures,
+      retryAt: s.retryAt,
+      bannedUntil: s.bannedUntil !== null && s.bannedUntil > now ? s.bannedUntil : null,
+      lastError: s.lastError,
+      height: s.height,
+      nodeId: s.nodeId,
+    }));
+  }
+}
