@@ -1,0 +1,227 @@
+/**
+ * The peer protocol through Fastify inject: status, block pages, fork-point location, pushed blocks
+ * and transactions (appended, known, ahead, invalid and then banned), hello; plus the locator and
+ * the peer registry's backoff and bans.
+ */
+
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Block } from '../../src/core/block.js';
+import { parseJson, writeJson } from '../../src/core/json.js';
+import { searchProof } from '../../src/core/pow.js';
+import { createProfile } from '../../src/core/profile.js';
+import type { BlockforgeNode } from '../../src/node/blockforge-node.js';
+import { parsePeerAddress } from '../../src/node/peer-address.js';
+import { buildLocator } from '../../src/node/peer-network.js';
+import { MAX_BACKOFF_SECONDS, PeerRegistry } from '../../src/node/peer-registry.js';
+import { cleanupAll } from '../support/harness.js';
+import { inProcessNode } from '../support/in-process.js';
+
+const profile = createProfile('seed', { difficulty: 2 });
+
+/** Blocks extending `base` (forged here, as another node would). */
+function extend(base: readonly Block[], count: number, node = 'f'.repeat(32)): Block[] {
+  const out = [...base];
+  for (let k = 0; k < count; k++) {
+    const prev = out[out.length - 1] as Block;
+    const { proof } = searchProof(profile.powChallenge(prev), 0, 1e8);
+    out.push(
+      profile.forgeBlock({
+        prev,
+        proof: proof as number,
+        pending: [],
+        nodeId: node,
+        timestampSeconds: 2e9 + out.length,
+      }),
+    );
+  }
+  return out;
+}
+
+let app: FastifyInstance;
+let node: BlockforgeNode;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ app, node, close } = await inProcessNode({ profile }));
+  for (let k = 0; k < 4; k++) await node.mine();
+});
+afterAll(async () => {
+  await close();
+  await cleanupAll();
+});
+
+const post = (url: string, payload: unknown, remoteAddress = '127.0.0.9') =>
+  app.inject({
+    method: 'POST',
+    url,
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    headers: { 'content-type': 'application/json' },
+    remoteAddress,
+  });
+
+describe('serving peers', () => {
+  it('tells its status', async () => {
+    const status = JSON.parse((await app.inject({ url: '/peer/status' })).body);
+    expect(status).toEqual({
+      node_id: node.nodeId,
+      profile: 'seed',
+      difficulty: 2,
+      height: 5,
+      tip: node.tip.hash,
+      genesis: node.chain[0]?.hash,
+    });
+  });
+
+  it('serves blocks by range, bounded', async () => {
+    const page = JSON.parse((await app.inject({ url: '/blocks?from=2&limit=2' })).body);
+    expect(page.height).toBe(5);
+    expect(page.blocks.map((b: { index: number }) => b.index)).toEqual([2, 3]);
+    expect(JSON.parse((await app.inject({ url: '/blocks?from=5&limit=100' })).body).blocks.length).toBe(1);
+    expect(JSON.parse((await app.inject({ url: '/blocks?from=99' })).body).blocks).toEqual([]);
+    expect((await app.inject({ url: '/blocks?limit=501' })).statusCode).toBe(400);
+    expect((await app.inject({ url: '/blocks?from=0' })).statusCode).toBe(400);
+    expect((await app.inject({ url: '/blocks?from=abc' })).statusCode).toBe(400);
+  });
+
+  it('finds the fork point from a locator', async () => {
+    const chain = node.chain;
+    const locator = buildLocator(chain).map((l) => ({ index: l.index, hash: l.hash }));
+    expect(JSON.parse((await post('/peer/locate', { locator })).body)).toEqual({ common: 5, height: 5 });
+    // Another chain sharing our first 3 blocks.
+    const fork = extend(chain.slice(0, 3), 4, 'e'.repeat(32));
+    const forkLocator = buildLocator(fork).map((l) => ({ index: l.index, hash: l.hash }));
+    expect(JSON.parse((await post('/peer/locate', { locator: forkLocator })).body).common).toBe(3);
+    expect(JSON.parse((await post('/peer/locate', { locator: [] })).body).common).toBe(0);
+    expect((await post('/peer/locate', { locator: 'x' })).statusCode).toBe(400);
+    expect(
+      (await post('/peer/locate', { locator: Array.from({ length: 200 }, () => ({ index: 1, hash: 'x' })) }))
+        .statusCode,
+    ).toBe(400);
+  });
+});
+
+describe('pushed blocks and transactions', () => {
+  it('appends a block that extends the tip, and knows it afterwards', async () => {
+    const [next] = extend(node.chain, 1).slice(-1) as [Block];
+    const body = `{"block":${writeJson(next.json)},"sender":{"node_id":"${'a'.repeat(32)}","port":7001}}`;
+    expect(JSON.parse((await post('/peer/blocks', body)).body)).toEqual({ status: 'appended' });
+    expect(node.tip.hash).toBe(next.hash);
+    expect(JSON.parse((await post('/peer/blocks', body)).body)).toEqual({ status: 'known' });
+    // The sender was added as a peer (registering one side is enough).
+    expect(node.peers.map((p) => p.key)).toContain('127.0.0.9:7001');
+  });
+
+  it('says ahead for a block past the tip (and a sync with the sender starts)', async () => {
+    const blocks = extend(node.chain, 2);
+    const last = blocks[blocks.length - 1] as Block;
+    const answer = await post('/peer/blocks', {
+      block: JSON.parse(writeJson(last.json)),
+      sender: { node_id: 'b'.repeat(32), port: 7002 },
+    });
+    expect(JSON.parse(answer.body)).toEqual({ status: 'ahead' });
+  });
+
+  it('refuses an invalid block with the rule it breaks, and bans the sender', async () => {
+    const [next] = extend(node.chain, 1).slice(-1) as [Block];
+    const forged = parseJson(writeJson(next.json)) as Record<string, unknown>;
+    forged.proof = parseJson('12345');
+    const sender = { node_id: 'c'.repeat(32), port: 7003 };
+    const answer = await post(
+      '/peer/blocks',
+      `{"block":${writeJson(forged as never)},"sender":${JSON.stringify(sender)}}`,
+      '127.0.0.10',
+    );
+    expect(answer.statusCode).toBe(422);
+    expect(JSON.parse(answer.body).code).toBe('PROOF_OF_WORK');
+    const health = node.network.health().find((h) => h.address === '127.0.0.10:7003');
+    expect(health?.status).toBe('banned');
+    // Banned: even a valid block from it is refused now.
+    const valid = `{"block":${writeJson(next.json)},"sender":${JSON.stringify(sender)}}`;
+    expect((await post('/peer/blocks', valid, '127.0.0.10')).statusCode).toBe(403);
+    expect(node.tip.index).toBe(6);
+  });
+
+  it('adds a pushed transaction once per gossip id', async () => {
+    const id = '1'.repeat(32);
+    const body = {
+      id,
+      transaction: { sender: 'p', recipient: 'q', amount: 2.5 },
+      sender: { node_id: 'd'.repeat(32), port: 7004 },
+    };
+    const before = node.pendingTransactions.length;
+    expect(JSON.parse((await post('/peer/transactions', body)).body)).toEqual({ status: 'added' });
+    expect(JSON.parse((await post('/peer/transactions', body)).body)).toEqual({ status: 'known' });
+    expect(node.pendingTransactions.length).toBe(before + 1);
+    expect(writeJson(node.pendingTransactions.at(-1)?.json as never)).toBe(
+      '{"sender":"p","recipient":"q","amount":2.5}',
+    );
+  });
+
+  it('refuses invalid pushed transactions and ids', async () => {
+    const sender = { node_id: 'e'.repeat(32), port: 7005 };
+    expect(
+      (await post('/peer/transactions', { id: 'x', transaction: { sender: 'a', recipient: 'b', amount: 1 }, sender }))
+        .statusCode,
+    ).toBe(400);
+    const bad = await post(
+      '/peer/transactions',
+      { id: '2'.repeat(32), transaction: { sender: '0', recipient: 'b', amount: 1 }, sender },
+      '127.0.0.11',
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body).code).toBe('RESERVED_SENDER');
+    expect(node.network.health().find((h) => h.address === '127.0.0.11:7005')?.status).toBe('banned');
+  });
+
+  it('adds a peer that says hello, from its address and port or its advertised URL', async () => {
+    const answer = JSON.parse((await post('/peer/hello', { sender: { node_id: '3'.repeat(32), port: 7006 } })).body);
+    expect(answer).toMatchObject({ node_id: node.nodeId, added: true });
+    expect(node.peers.map((p) => p.key)).toContain('127.0.0.9:7006');
+    await post('/peer/hello', {
+      sender: { node_id: '4'.repeat(32), port: 1, advertise: 'http://peer-host.example:7007' },
+    });
+    expect(node.peers.map((p) => p.key)).toContain('peer-host.example:7007');
+    // Itself: not added.
+    const self = JSON.parse(
+      (await post('/peer/hello', { sender: { node_id: node.nodeId, port: 5999 } }, '127.0.0.1')).body,
+    );
+    expect(self.added).toBe(false);
+  });
+});
+
+describe('buildLocator', () => {
+  it('is dense near the tip, exponential further back, and always ends at genesis', () => {
+    const chain = Array.from({ length: 20_000 }, (_, k) => ({ index: k + 1, hash: `h${k + 1}` }) as unknown as Block);
+    const indexes = buildLocator(chain).map((l) => l.index);
+    expect(indexes.slice(0, 10)).toEqual([20000, 19999, 19998, 19997, 19996, 19995, 19994, 19993, 19992, 19991]);
+    expect(indexes.at(-1)).toBe(1);
+    expect(indexes.length).toBeLessThan(30);
+    expect(buildLocator(chain.slice(0, 1)).map((l) => l.index)).toEqual([1]);
+  });
+});
+
+describe('PeerRegistry', () => {
+  it('backs off exponentially, forgives on success, and bans for a while', () => {
+    let now = 1000;
+    const registry = new PeerRegistry(60, () => now);
+    const peer = parsePeerAddress('h:1');
+    registry.track(peer);
+    expect(registry.health()[0]?.status).toBe('new');
+    registry.failed(peer.key, 'down');
+    expect(registry.isAvailable(peer.key)).toBe(false);
+    now += 2;
+    expect(registry.isAvailable(peer.key)).toBe(true);
+    for (let k = 0; k < 20; k++) registry.failed(peer.key, 'down');
+    expect((registry.health()[0]?.retryAt as number) - now).toBe(MAX_BACKOFF_SECONDS);
+    registry.succeeded(peer.key, { kind: 'blockforge', height: 7 });
+    expect(registry.health()[0]).toMatchObject({ status: 'ok', failures: 0, height: 7, kind: 'blockforge' });
+    registry.ban(peer.key, 'forged block');
+    expect(registry.isAvailable(peer.key)).toBe(false);
+    expect(registry.health()[0]).toMatchObject({ status: 'banned', lastError: 'forged block' });
+    now += 61;
+    expect(registry.isBanned(peer.key)).toBe(false);
+    registry.markTutorial(peer.key);
+    expect(registry.acceptsPush(peer.key)).toBe(true); // already known as blockforge
+  });
+});
