@@ -10,10 +10,10 @@
  */
 
 import type { Block, Transaction } from './block.js';
-import { pyString, sha256Hex } from './canonical.js';
+import { pyString, pyStringBody, sha256Hex } from './canonical.js';
 import { BlockforgeError, ChainRuleError, ErrorCode, type ErrorCodeValue } from './errors.js';
-import { isJsonObject, JsonNumber, type JsonObject, type JsonValue, newJsonObject } from './json.js';
-import { assertDifficulty, checkProof, type PowChallenge } from './pow.js';
+import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from './json.js';
+import { assertDifficulty, type PowChallenge } from './pow.js';
 import type { RuleProfile } from './profile.js';
 
 /** The data that makes one tutorial profile. */
@@ -70,37 +70,234 @@ interface BlockFields {
   readonly previousHash: JsonNumber | string;
 }
 
+/**
+ * A run of consecutive blocks of a chain to hash elsewhere (a worker thread), as the chain
+ * rules of a tutorial profile handed them out: see {@link chainHashing}.
+ */
+export interface HashBatch {
+  /** Position of the first block in the list being validated (0-based). */
+  readonly from: number;
+  /** Each block's canonical text, hashed as sent (with the previous_hash it claims). */
+  readonly canonicals: readonly string[];
+  /** Each block's previous_hash as sent, or null when it is not a string. */
+  readonly previousHashes: readonly (string | null)[];
+  /** Each block's proof (decimal text). */
+  readonly proofs: readonly string[];
+  /** Proof of the block before `from`, or null when `from` is the genesis block. */
+  readonly prevProof: string | null;
+}
+
+/** What a {@link HashBatch} showed. */
+export interface HashBatchResult {
+  readonly from: number;
+  /** End (exclusive) of the batch. */
+  readonly to: number;
+  /** First block in (from, to) whose previous_hash is not the hash of the block before it, or -1. */
+  readonly linkFail: number;
+  /** First block in [from, to) whose proof of work fails, or -1 (tested with its previous_hash as sent). */
+  readonly powFail: number;
+  /** Hash of the batch's last block. */
+  readonly lastHash: string;
+}
+
+/** A validation whose hashing is under way elsewhere; see {@link ChainHashing.startDeferred}. */
+export interface DeferredChain {
+  /** How many batches were handed out: `finish` needs all their results. */
+  readonly batches: number;
+  /** The validated blocks (as validateBlocks returns them), or the error validateBlocks throws. */
+  finish(results: readonly HashBatchResult[]): Block[];
+}
+
+/**
+ * The chain rules of a tutorial profile with the hashing (each block's hash, the links, the
+ * proofs of work) split off, for validators that hash on other threads. The result, blocks or
+ * error, is exactly the profile's validateBlocks'.
+ */
+export interface ChainHashing {
+  /** What {@link checkHashBatch} needs to hash this profile's batches (on any thread). */
+  readonly rules: HashRules;
+  /**
+   * Runs every rule that needs no hashing, handing the blocks out in batches of `batchSize` as
+   * it goes (so other threads can start at once), and returns the validation to finish.
+   */
+  startDeferred(
+    prev: Block | null,
+    blocks: readonly JsonValue[],
+    batchSize: number,
+    flush: (batch: HashBatch) => void,
+  ): DeferredChain;
+}
+
+/** What hashing a batch needs to know of a profile: plain data, to send to another thread. */
+export interface HashRules {
+  readonly difficulty: number;
+  /** Whether the proof-of-work message ends with the previous block's hash (master). */
+  readonly powIncludesPreviousHash: boolean;
+}
+
+/** `'0'.repeat(d)` for every difficulty d (1..64). */
+const ZERO_PREFIXES = Array.from({ length: 65 }, (_, d) => '0'.repeat(d));
+
+/**
+ * The proof-of-work test: sha256(last proof, proof[, last hash]) in hex starts with `difficulty`
+ * zeros. (Hex, not the raw digest, which would be cheaper: the explorer runs this code in the
+ * browser on a node:crypto shim that only makes hex.)
+ */
+function powHolds(rules: HashRules, lastProofText: string, proofText: string, lastHash: string): boolean {
+  const digest = sha256Hex(
+    rules.powIncludesPreviousHash ? lastProofText + proofText + lastHash : lastProofText + proofText,
+  );
+  return digest.startsWith(ZERO_PREFIXES[rules.difficulty] as string);
+}
+
+/**
+ * Hashes one batch and checks the links inside it and every proof of work in it. Pure: runs on
+ * any thread, given the profile's {@link HashRules}.
+ */
+export function checkHashBatch(rules: HashRules, batch: HashBatch): HashBatchResult {
+  const { from, canonicals, previousHashes, proofs, prevProof } = batch;
+  let linkFail = -1;
+  let powFail = -1;
+  let hash = '';
+  for (let j = 0; j < canonicals.length; j++) {
+    const claimed = previousHashes[j] ?? null;
+    if (j > 0 && linkFail < 0 && claimed !== hash) linkFail = from + j;
+    const lastProof = j > 0 ? (proofs[j - 1] as string) : prevProof;
+    if (powFail < 0 && lastProof !== null && !powHolds(rules, lastProof, proofs[j] as string, claimed ?? '')) {
+      powFail = from + j;
+    }
+    hash = sha256Hex(canonicals[j] as string);
+  }
+  return { from, to: from + canonicals.length, linkFail, powFail, lastHash: hash };
+}
+
+const chainHashingOf = new WeakMap<RuleProfile, ChainHashing>();
+
+/** The split chain rules of `profile`, when it is a tutorial profile (else undefined). */
+export function chainHashing(profile: RuleProfile): ChainHashing | undefined {
+  return chainHashingOf.get(profile);
+}
+
+/** Where runBlocks leaves the hashing it defers, and the first rule broken meanwhile. */
+interface Deferral {
+  readonly canonicals: string[];
+  readonly previousHashes: (string | null)[];
+  readonly proofs: string[];
+  /** Proof of the trusted block the list extends, once read. */
+  prevProof: string | null;
+  readonly batchSize: number;
+  /** Blocks handed out so far. */
+  flushed: number;
+  /** Hands out the blocks from `flushed` to `to`. */
+  flushTo(to: number): void;
+  error: ChainRuleError | null;
+  errorOffset: number;
+  /** Whether the error is reported after its block's link and proof checks (a reward error). */
+  errorAfterProof: boolean;
+}
+
+/** A block's JSON object, keys in the order the tutorial builds it, without a prototype. */
+function blockJson(
+  index: JsonNumber,
+  timestamp: JsonNumber,
+  transactions: JsonValue[],
+  proof: JsonNumber,
+  previousHash: JsonNumber | string,
+): JsonObject {
+  // A literal then setPrototypeOf: one allocation, fast properties (see newJsonObject).
+  const json = { index, timestamp, transactions, proof, previous_hash: previousHash };
+  Object.setPrototypeOf(json, null);
+  return json as JsonObject;
+}
+
+/** A transaction's JSON object, keys in the order the tutorial builds it, without a prototype. */
+function transactionJson(sender: string, recipient: string, amount: JsonNumber): JsonObject {
+  const json = { sender, recipient, amount };
+  Object.setPrototypeOf(json, null);
+  return json as JsonObject;
+}
+
+/**
+ * True when `value`'s own enumerable keys are exactly `order`, in that order, and it has no
+ * prototype: then it can serve as a block's or transaction's JSON as it is. Walks the keys with
+ * for-in, which V8 serves from the shape's enum cache without allocating (Object.keys allocates an
+ * array per call, and this runs four times per block).
+ */
+function keysInOrder(value: JsonObject, order: readonly string[]): boolean {
+  if (Object.getPrototypeOf(value) !== null) return false;
+  let k = 0;
+  for (const key in value) {
+    if (key !== order[k]) return false;
+    k++;
+  }
+  return k === order.length;
+}
+
+// The fixed pieces of a block's and a transaction's canonical text, keys in sorted order.
+const H_INDEX = '{"index": ';
+const H_PREV = ', "previous_hash": ';
+const H_PROOF = ', "proof": ';
+const H_TIME = ', "timestamp": ';
+const H_TXS = ', "transactions": [';
+const HEAD_FIXED = H_INDEX.length + H_PREV.length + H_PROOF.length + H_TIME.length + H_TXS.length;
+const T_AMOUNT = '{"amount": ';
+const T_RECIPIENT = ', "recipient": "';
+const T_SENDER = '", "sender": "';
+const T_END = '"}';
+const TX_FIXED = T_AMOUNT.length + T_RECIPIENT.length + T_SENDER.length + T_END.length;
+
+/** Canonical text of a transaction: `json.dumps({"sender", "recipient", "amount"}, sort_keys=True)`. */
+function transactionCanonical(sender: string, recipient: string, amount: JsonNumber): string {
+  return `{"amount": ${amount.text}, "recipient": "${pyStringBody(recipient)}", "sender": "${pyStringBody(sender)}"}`;
+}
+
+/** Canonical text of a block, keys in sorted order, from its parts' canonical texts. */
+function blockCanonical(
+  indexText: string,
+  prevText: string,
+  proofText: string,
+  timestampText: string,
+  transactionsText: string,
+): string {
+  return `{"index": ${indexText}, "previous_hash": ${prevText}, "proof": ${proofText}, "timestamp": ${timestampText}, "transactions": [${transactionsText}]}`;
+}
+
+/** Canonical text of a `previous_hash` value. */
+function previousHashText(previousHash: JsonNumber | string): string {
+  return typeof previousHash === 'string' ? pyString(previousHash) : previousHash.text;
+}
+
 /** Builds the tutorial profile described by `spec` at `difficulty`. */
 export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): RuleProfile {
   assertDifficulty(difficulty);
   const rewardAmountText = String(spec.rewardAmount);
+  const genesisProofText = String(spec.genesisProof);
 
-  const makeTransaction = (sender: string, recipient: string, amount: JsonNumber): Transaction => {
-    const json = newJsonObject();
-    json.sender = sender;
-    json.recipient = recipient;
-    json.amount = amount;
-    return {
-      json,
-      canonical: `{"amount": ${amount.text}, "recipient": ${pyString(recipient)}, "sender": ${pyString(sender)}}`,
-    };
-  };
+  const makeTransaction = (sender: string, recipient: string, amount: JsonNumber): Transaction => ({
+    json: transactionJson(sender, recipient, amount),
+    canonical: transactionCanonical(sender, recipient, amount),
+  });
 
   const makeBlock = (fields: BlockFields): Block => {
-    const json = newJsonObject();
-    json.index = JsonNumber.int(fields.index);
-    json.timestamp = fields.timestamp;
-    json.transactions = fields.transactions.map((tx) => tx.json);
-    json.proof = fields.proof;
-    json.previous_hash = fields.previousHash;
-    const prevText = typeof fields.previousHash === 'string' ? pyString(fields.previousHash) : fields.previousHash.text;
+    const txs = fields.transactions;
+    const txJson: JsonValue[] = [];
+    let txText = '';
+    for (let t = 0; t < txs.length; t++) {
+      const tx = txs[t] as Transaction;
+      txJson.push(tx.json);
+      txText = t === 0 ? tx.canonical : `${txText}, ${tx.canonical}`;
+    }
+    const index = JsonNumber.int(fields.index);
+    const json = blockJson(index, fields.timestamp, txJson, fields.proof, fields.previousHash);
     // Keys in sorted order, exactly as json.dumps(sort_keys=True) writes them.
-    const canonical =
-      `{"index": ${fields.index}, "previous_hash": ${prevText}, "proof": ${fields.proof.text}, ` +
-      `"timestamp": ${fields.timestamp.text}, "transactions": [${fields.transactions
-        .map((tx) => tx.canonical)
-        .join(', ')}]}`;
-    return { index: fields.index, hash: sha256Hex(canonical), json, transactions: fields.transactions };
+    const canonical = blockCanonical(
+      index.text,
+      previousHashText(fields.previousHash),
+      fields.proof.text,
+      fields.timestamp.text,
+      txText,
+    );
+    return { index: fields.index, hash: sha256Hex(canonical), json, transactions: txs };
   };
 
   const powChallengeFor = (lastProof: string, lastHash: string): PowChallenge => ({
@@ -135,72 +332,11 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
     return null;
   };
 
-  const parseChainTransaction = (value: JsonValue, position: number, k: number): Transaction => {
-    const where = `transaction ${k + 1}`;
-    const fail = (message: string): never => {
-      throw new ChainRuleError(ErrorCode.TransactionInvalid, position, `${where}: ${message}`);
-    };
-    if (!isJsonObject(value)) return fail(`must be an object (got ${describe(value)})`);
-    const keyProblem = exactKeys(value, TX_KEYS);
-    if (keyProblem) fail(keyProblem);
-    const problem =
-      stringProblem('sender', value.sender) ??
-      stringProblem('recipient', value.recipient) ??
-      amountProblem(value.amount);
-    if (problem) fail(problem);
-    return makeTransaction(value.sender as string, value.recipient as string, value.amount as JsonNumber);
-  };
-
-  const parseBlockFields = (value: JsonValue, position: number): BlockFields => {
-    const shape = (message: string): never => {
-      throw new ChainRuleError(ErrorCode.BlockShape, position, message);
-    };
-    if (!isJsonObject(value)) return shape(`block must be an object (got ${describe(value)})`);
-    const keyProblem = exactKeys(value, BLOCK_KEYS);
-    if (keyProblem) shape(keyProblem);
-    const { index, timestamp, transactions, proof } = value;
-    if (!(index instanceof JsonNumber) || !index.isInteger) {
-      return shape(`index must be an integer (got ${describe(index)})`);
-    }
-    if (index.text !== String(position)) {
-      throw new ChainRuleError(
-        ErrorCode.IndexSequence,
-        position,
-        `index is ${index.text} but block ${position} of the chain must have index ${position}`,
-      );
-    }
-    if (!(timestamp instanceof JsonNumber) || !Number.isFinite(timestamp.toNumber())) {
-      return shape(`timestamp must be a finite number (got ${describe(timestamp)})`);
-    }
-    if (!(proof instanceof JsonNumber) || !proof.isInteger || proof.text.startsWith('-')) {
-      throw new ChainRuleError(
-        ErrorCode.ProofFormat,
-        position,
-        `proof must be a non-negative integer (got ${describe(proof)})`,
-      );
-    }
-    if (!Array.isArray(transactions)) {
-      return shape(`transactions must be a list (got ${describe(transactions)})`);
-    }
-    const previousHash = value.previous_hash;
-    if (typeof previousHash !== 'string' && !(previousHash instanceof JsonNumber)) {
-      return shape(`previous_hash must be a string (got ${describe(previousHash)})`);
-    }
-    return {
-      index: position,
-      timestamp,
-      transactions: transactions.map((tx, k) => parseChainTransaction(tx, position, k)),
-      proof,
-      previousHash,
-    };
-  };
-
-  const checkGenesis = (fields: BlockFields): void => {
+  const checkGenesis = (actual: JsonNumber | string, proof: JsonNumber, txCount: number): void => {
     const fail = (message: string): never => {
       throw new ChainRuleError(ErrorCode.GenesisInvalid, 1, `genesis ${message}`);
     };
     const expected = spec.genesisPreviousHash;
-    const actual = fields.previousHash;
     const same =
       typeof expected === 'string'
         ? actual === expected
@@ -210,72 +346,343 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
         `previous_hash must be ${typeof expected === 'string' ? JSON.stringify(expected) : expected.text} in the ${spec.name} profile (got ${describe(actual)})`,
       );
     }
-    if (fields.proof.text !== String(spec.genesisProof)) {
-      fail(`proof must be ${spec.genesisProof} (got ${fields.proof.text})`);
+    if (proof.text !== genesisProofText) {
+      fail(`proof must be ${spec.genesisProof} (got ${proof.text})`);
     }
-    if (fields.transactions.length !== 0) fail('must have no transactions');
+    if (txCount !== 0) fail('must have no transactions');
   };
 
-  const checkReward = (fields: BlockFields): void => {
-    const txs = fields.transactions;
-    const fail = (message: string): never => {
-      throw new ChainRuleError(ErrorCode.RewardInvalid, fields.index, message);
-    };
-    const rewards = txs.filter((tx) => tx.json.sender === spec.rewardSender).length;
+  const rewardError = (position: number, rewards: number, last: JsonObject | undefined): ChainRuleError | null => {
+    const fail = (message: string) => new ChainRuleError(ErrorCode.RewardInvalid, position, message);
     if (rewards !== 1) {
-      fail(`a mined block must have exactly one reward transaction (sender "${spec.rewardSender}"), found ${rewards}`);
+      return fail(
+        `a mined block must have exactly one reward transaction (sender "${spec.rewardSender}"), found ${rewards}`,
+      );
     }
-    const last = txs[txs.length - 1] as Transaction;
-    if (last.json.sender !== spec.rewardSender) fail('the reward transaction must be the last one');
-    const amount = last.json.amount as JsonNumber;
+    const tx = last as JsonObject;
+    if (tx.sender !== spec.rewardSender) return fail('the reward transaction must be the last one');
+    const amount = tx.amount as JsonNumber;
     if (amount.text !== rewardAmountText) {
-      fail(`the reward amount must be ${rewardAmountText} (got ${amount.text})`);
+      return fail(`the reward amount must be ${rewardAmountText} (got ${amount.text})`);
     }
+    return null;
   };
 
-  const validateBlocks = (prev: Block | null, blocks: readonly JsonValue[]): Block[] => {
-    const out: Block[] = [];
-    let last = prev;
-    if (!last && blocks.length === 0) {
+  const shapeError = (position: number, message: string): ChainRuleError =>
+    new ChainRuleError(ErrorCode.BlockShape, position, message);
+
+  const transactionError = (position: number, t: number, message: string): ChainRuleError =>
+    new ChainRuleError(ErrorCode.TransactionInvalid, position, `transaction ${t + 1}: ${message}`);
+
+  /**
+   * Checks transaction `t` of block `position` of a chain and returns its JSON for the block: the
+   * input object itself when it already is what makeTransaction builds (keys in order, no
+   * prototype), a new one otherwise. Throws on any defect.
+   */
+  const chainTransactionJson = (value: JsonValue | undefined, position: number, t: number): JsonObject => {
+    if (!isJsonObject(value)) throw transactionError(position, t, `must be an object (got ${describe(value)})`);
+    const inOrder = keysInOrder(value, TX_KEYS);
+    if (!inOrder) {
+      const keyProblem = exactKeys(value, TX_KEYS);
+      if (keyProblem) throw transactionError(position, t, keyProblem);
+    }
+    const { sender, recipient, amount } = value;
+    const problem = stringProblem('sender', sender) ?? stringProblem('recipient', recipient) ?? amountProblem(amount);
+    if (problem) throw transactionError(position, t, problem);
+    return inOrder ? value : transactionJson(sender as string, recipient as string, amount as JsonNumber);
+  };
+
+  const hashRules: HashRules = { difficulty, powIncludesPreviousHash: spec.powIncludesPreviousHash };
+
+  const linkError = (position: number, previousHash: JsonValue | undefined, lastIndex: number, lastHash: string) =>
+    new ChainRuleError(
+      ErrorCode.PreviousHashMismatch,
+      position,
+      `previous_hash ${describe(previousHash)} is not the hash of block ${lastIndex} (${lastHash})`,
+    );
+
+  const proofError = (position: number, proofText: string, lastIndex: number) =>
+    new ChainRuleError(
+      ErrorCode.ProofOfWork,
+      position,
+      `proof ${proofText} does not give ${difficulty} leading zeros on block ${lastIndex}'s proof (${spec.name} profile)`,
+    );
+
+  /**
+   * The chain rules, block after block, in the order the checks are reported: shape (keys,
+   * index, timestamp, proof format, transactions), then genesis or link, proof of work, reward.
+   * Every check is inline and every message is built only on failure.
+   *
+   * Allocation is kept low, because young-generation GC (which also moves the just-parsed input)
+   * was half the time: a block's JSON is the input object itself when it already is what the
+   * tutorial builds; a block's canonical text is joined once from a reused list of pieces (no
+   * ropes to flatten before hashing); each transaction's canonical text is a slice of it; arrays
+   * are allocated at their final size.
+   *
+   * With `deferred`, the link and proof-of-work checks of every block after the first are left
+   * to `deferred.flush` (another thread), which gets the blocks in batches; see chainHashing.
+   */
+  const runBlocks = (prev: Block | null, blocks: readonly JsonValue[], deferred: Deferral | null): Block[] => {
+    if (!prev && blocks.length === 0) {
       throw new ChainRuleError(
         ErrorCode.ChainEmpty,
         0,
         'the chain has no blocks (a chain starts with its genesis block)',
       );
     }
-    for (const value of blocks) {
-      const position = last ? last.index + 1 : 1;
-      const fields = parseBlockFields(value, position);
-      if (!last) {
-        checkGenesis(fields);
-      } else {
-        if (fields.previousHash !== last.hash) {
+    const count = blocks.length;
+    const out: Block[] = new Array(count);
+    const first = prev ? prev.index + 1 : 1;
+    let last = prev;
+    // The previous block's proof text and hash: the next block's proof-of-work message and link.
+    let lastProofText = '';
+    let lastHash = prev ? prev.hash : '';
+    // Pieces of the current block's canonical text, and where each transaction's text starts.
+    const parts: string[] = [];
+    const txStarts: number[] = [];
+    let k = 0;
+    try {
+      for (; k < count; k++) {
+        const value = blocks[k] as JsonValue;
+        const position = first + k;
+        if (!isJsonObject(value)) throw shapeError(position, `block must be an object (got ${describe(value)})`);
+        const inOrder = keysInOrder(value, BLOCK_KEYS);
+        if (!inOrder) {
+          const keyProblem = exactKeys(value, BLOCK_KEYS);
+          if (keyProblem) throw shapeError(position, keyProblem);
+        }
+        const { index, timestamp, transactions, proof } = value;
+        const previousHash = value.previous_hash;
+        if (!(index instanceof JsonNumber) || !index.isInteger) {
+          throw shapeError(position, `index must be an integer (got ${describe(index)})`);
+        }
+        const indexText = String(position);
+        if (index.text !== indexText) {
           throw new ChainRuleError(
-            ErrorCode.PreviousHashMismatch,
+            ErrorCode.IndexSequence,
             position,
-            `previous_hash ${describe(fields.previousHash)} is not the hash of block ${last.index} (${last.hash})`,
+            `index is ${index.text} but block ${position} of the chain must have index ${position}`,
           );
         }
-        if (!checkProof(powChallenge(last), fields.proof.text)) {
+        if (!(timestamp instanceof JsonNumber) || !Number.isFinite(timestamp.toNumber())) {
+          throw shapeError(position, `timestamp must be a finite number (got ${describe(timestamp)})`);
+        }
+        if (!(proof instanceof JsonNumber) || !proof.isInteger || proof.text.charCodeAt(0) === 0x2d) {
           throw new ChainRuleError(
-            ErrorCode.ProofOfWork,
+            ErrorCode.ProofFormat,
             position,
-            `proof ${fields.proof.text} does not give ${difficulty} leading zeros on block ${last.index}'s proof (${spec.name} profile)`,
+            `proof must be a non-negative integer (got ${describe(proof)})`,
           );
         }
-        checkReward(fields);
+        if (!Array.isArray(transactions)) {
+          throw shapeError(position, `transactions must be a list (got ${describe(transactions)})`);
+        }
+        if (typeof previousHash !== 'string' && !(previousHash instanceof JsonNumber)) {
+          throw shapeError(position, `previous_hash must be a string (got ${describe(previousHash)})`);
+        }
+        const proofText = proof.text;
+        // After a passing link check previous_hash is the previous block's hash: lowercase hex,
+        // nothing to escape (and if the check fails, the text is never used). Deferred, the link
+        // is checked later: the block is hashed as sent.
+        const prevText = last && !deferred ? `"${lastHash}"` : previousHashText(previousHash);
+
+        // Written by index, never emptied: setting length to 0 would free the array's storage and
+        // make every block grow it again.
+        parts[0] = H_INDEX;
+        parts[1] = indexText;
+        parts[2] = H_PREV;
+        parts[3] = prevText;
+        parts[4] = H_PROOF;
+        parts[5] = proofText;
+        parts[6] = H_TIME;
+        parts[7] = timestamp.text;
+        parts[8] = H_TXS;
+        let n = 9;
+        let length = HEAD_FIXED + indexText.length + prevText.length + proofText.length + timestamp.text.length;
+
+        const txCount = transactions.length;
+        const txJson: JsonObject[] = new Array(txCount);
+        let rewards = 0;
+        let txsReused = true;
+        for (let t = 0; t < txCount; t++) {
+          const input = transactions[t];
+          const json = chainTransactionJson(input, position, t);
+          txJson[t] = json;
+          if (json !== input) txsReused = false;
+          const sender = json.sender as string;
+          if (sender === spec.rewardSender) rewards++;
+          const amountText = (json.amount as JsonNumber).text;
+          const recipientText = pyStringBody(json.recipient as string);
+          const senderText = pyStringBody(sender);
+          if (t > 0) {
+            parts[n++] = ', ';
+            length += 2;
+          }
+          txStarts[t] = length;
+          parts[n++] = T_AMOUNT;
+          parts[n++] = amountText;
+          parts[n++] = T_RECIPIENT;
+          parts[n++] = recipientText;
+          parts[n++] = T_SENDER;
+          parts[n++] = senderText;
+          parts[n++] = T_END;
+          length += TX_FIXED + amountText.length + recipientText.length + senderText.length;
+        }
+
+        if (deferred) {
+          deferred.previousHashes[k] = typeof previousHash === 'string' ? previousHash : null;
+          deferred.proofs[k] = proofText;
+        }
+        if (!last) {
+          checkGenesis(previousHash, proof, txCount);
+        } else {
+          if (k === 0) {
+            // The trusted block this extends: its proof and hash are known here.
+            lastProofText = powChallenge(last).prefix;
+            if (deferred) deferred.prevProof = lastProofText;
+          }
+          if (!deferred || k === 0) {
+            if (previousHash !== lastHash) throw linkError(position, previousHash, last.index, lastHash);
+          }
+          if (!deferred && !powHolds(hashRules, lastProofText, proofText, lastHash)) {
+            throw proofError(position, proofText, last.index);
+          }
+          const reward = rewardError(position, rewards, txJson[txCount - 1]);
+          if (reward) throw reward;
+        }
+
+        // Keys in sorted order, exactly as json.dumps(sort_keys=True) writes them.
+        parts[n++] = ']}';
+        if (parts.length !== n) parts.length = n;
+        const canonical = parts.join('');
+        const hash = deferred ? '' : sha256Hex(canonical);
+        const txs: Transaction[] = new Array(txCount);
+        for (let t = 0; t < txCount; t++) {
+          const start = txStarts[t] as number;
+          const end = t + 1 < txCount ? (txStarts[t + 1] as number) - 2 : canonical.length - 2;
+          txs[t] = { json: txJson[t] as JsonObject, canonical: canonical.slice(start, end) };
+        }
+        const json = txsReused && inOrder ? value : blockJson(index, timestamp, txJson, proof, previousHash);
+        const block: Block = { index: position, hash, json, transactions: txs };
+        out[k] = block;
+        last = block;
+        lastProofText = proofText;
+        lastHash = hash;
+        if (deferred) {
+          deferred.canonicals[k] = canonical;
+          if (k + 1 - deferred.flushed >= deferred.batchSize) deferred.flushTo(k + 1);
+        }
       }
-      const block = makeBlock(fields);
-      out.push(block);
-      last = block;
+    } catch (err) {
+      // Deferred: a rule broken at block k is reported only if no block before it (nor, for a
+      // reward, block k itself) fails its link or proof of work, which the batches will tell.
+      if (!deferred || !(err instanceof ChainRuleError)) throw err;
+      deferred.error = err;
+      deferred.errorOffset = k;
+      deferred.errorAfterProof = err.code === ErrorCode.RewardInvalid;
+      // A reward error leaves the block's link and proof to check, not its hash (nothing after
+      // it counts): its canonical text was never built.
+      if (deferred.errorAfterProof) deferred.canonicals[k] = '';
     }
     return out;
+  };
+
+  const validateBlocks = (prev: Block | null, blocks: readonly JsonValue[]): Block[] => runBlocks(prev, blocks, null);
+
+  /**
+   * Starts a chain whose hashing is done elsewhere: runs every other rule now and hands out the
+   * blocks to hash in batches; `finish` then takes the batches' results and returns exactly what
+   * validateBlocks returns, or throws exactly what it throws.
+   */
+  const startDeferred = (
+    prev: Block | null,
+    blocks: readonly JsonValue[],
+    batchSize: number,
+    flush: (batch: HashBatch) => void,
+  ): DeferredChain => {
+    const count = blocks.length;
+    const deferral: Deferral = {
+      canonicals: new Array(count),
+      previousHashes: new Array(count),
+      proofs: new Array(count),
+      prevProof: null,
+      batchSize,
+      flushed: 0,
+      flushTo(to: number) {
+        const from = this.flushed;
+        if (to <= from) return;
+        flush({
+          from,
+          canonicals: this.canonicals.slice(from, to),
+          previousHashes: this.previousHashes.slice(from, to),
+          proofs: this.proofs.slice(from, to),
+          prevProof: from > 0 ? (this.proofs[from - 1] as string) : this.prevProof,
+        });
+        this.flushed = to;
+      },
+      error: null,
+      errorOffset: -1,
+      errorAfterProof: false,
+    };
+    const out = runBlocks(prev, blocks, deferral);
+    // Blocks whose link and proof can still decide the outcome.
+    const checkedTo = deferral.error ? deferral.errorOffset + (deferral.errorAfterProof ? 1 : 0) : count;
+    deferral.flushTo(checkedTo);
+    const first = prev ? prev.index + 1 : 1;
+    return {
+      batches: Math.ceil(checkedTo / batchSize),
+      finish(results: readonly HashBatchResult[]): Block[] {
+        const sorted = [...results].sort((a, b) => a.from - b.from);
+        // Earliest failing block; on the same block the link is reported before the proof.
+        let failAt = checkedTo;
+        let failIsLink = false;
+        let before: HashBatchResult | null = null;
+        for (const r of sorted) {
+          // The link into the batch: its first block against the last hash of the batch before.
+          if (before && r.from < failAt && deferral.previousHashes[r.from] !== before.lastHash) {
+            failAt = r.from;
+            failIsLink = true;
+          }
+          if (r.linkFail >= 0 && r.linkFail < failAt) {
+            failAt = r.linkFail;
+            failIsLink = true;
+          }
+          if (r.powFail >= 0 && r.powFail < failAt) {
+            failAt = r.powFail;
+            failIsLink = false;
+          }
+          before = r;
+        }
+        if (failAt < checkedTo) {
+          const value = blocks[failAt] as JsonObject;
+          const lastIndex = first + failAt - 1;
+          if (failIsLink) {
+            const lastHash = failAt > 0 ? sha256Hex(deferral.canonicals[failAt - 1] as string) : (prev as Block).hash;
+            throw linkError(first + failAt, value.previous_hash, lastIndex, lastHash);
+          }
+          throw proofError(first + failAt, deferral.proofs[failAt] as string, lastIndex);
+        }
+        if (deferral.error) throw deferral.error;
+        // Every link holds: each block's hash is the next one's previous_hash.
+        for (let k = 0; k + 1 < count; k++) {
+          (out[k] as { hash: string }).hash = deferral.previousHashes[k + 1] as string;
+        }
+        if (count > 0) {
+          const lastBatch = sorted[sorted.length - 1];
+          (out[count - 1] as { hash: string }).hash =
+            lastBatch && lastBatch.to === count
+              ? lastBatch.lastHash
+              : sha256Hex(deferral.canonicals[count - 1] as string);
+        }
+        return out;
+      },
+    };
   };
 
   const clientError = (code: ErrorCodeValue, message: string, field?: string): BlockforgeError =>
     new BlockforgeError(code, message, field === undefined ? {} : { field });
 
-  return {
+  const profileObject: RuleProfile = {
     name: spec.name,
     summary: spec.summary,
     difficulty,
@@ -338,6 +745,8 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
 
     validateBlocks,
   };
+  chainHashingOf.set(profileObject, { rules: hashRules, startDeferred });
+  return profileObject;
 }
 
 /** Says what is wrong with an object's keys, or null when it has exactly `keys`. */

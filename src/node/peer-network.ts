@@ -560,17 +560,19 @@ export class PeerNetwork {
   /** `/peer/blocks`: a pushed block. */
   receiveBlock(value: JsonValue, remote: string | undefined): string {
     const body = requireObject(value, 'block');
-    const origin = this.originOf(body.sender, remote);
+    const { origin, verified } = this.originOf(body.sender, remote);
     if (origin && this.registry.isBanned(origin.key)) throw bannedError(origin);
     let result: ReturnType<BlockforgeNode['offerBlock']>;
     try {
       result = this.node.offerBlock(body.block as JsonValue, origin?.key);
     } catch (err) {
-      if (origin && err instanceof ChainRuleError)
+      if (origin && verified && err instanceof ChainRuleError) {
         this.registry.ban(origin.key, `pushed an invalid block: ${err.message}`);
+      }
       throw err;
     }
-    if (isJsonObject(body.block as JsonValue)) this.seenBlocks.add(hashJson(body.block as JsonValue));
+    // Only a block we now have is "seen": one we are still to sync must be announced once adopted.
+    if (result === 'known') this.seenBlocks.add(hashJson(body.block as JsonValue));
     if (origin) {
       this.registry.succeeded(origin.key, { kind: 'blockforge' });
       if (result === 'ahead') this.syncSoon(origin);
@@ -581,7 +583,7 @@ export class PeerNetwork {
   /** `/peer/transactions`: a pushed transaction. */
   async receiveTransaction(value: JsonValue, remote: string | undefined): Promise<string> {
     const body = requireObject(value, 'transaction');
-    const origin = this.originOf(body.sender, remote);
+    const { origin, verified } = this.originOf(body.sender, remote);
     if (origin && this.registry.isBanned(origin.key)) throw bannedError(origin);
     const id = body.id;
     if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id)) {
@@ -592,8 +594,9 @@ export class PeerNetwork {
     try {
       tx = this.node.profile.parseTransaction(body.transaction as JsonValue);
     } catch (err) {
-      if (origin && err instanceof BlockforgeError)
+      if (origin && verified && err instanceof BlockforgeError) {
         this.registry.ban(origin.key, `pushed an invalid transaction: ${err.message}`);
+      }
       throw err;
     }
     this.seenTransactions.add(id);
@@ -605,7 +608,7 @@ export class PeerNetwork {
   /** `/peer/hello`: a peer tells us how to reach it; we add it (persisted) if we can. */
   receiveHello(value: JsonValue, remote: string | undefined): JsonObject {
     const body = isJsonObject(value) ? value : undefined;
-    const origin = this.originOf(body?.sender, remote);
+    const { origin } = this.originOf(body?.sender, remote);
     return fromPlain({
       node_id: this.node.nodeId,
       height: this.node.chain.length,
@@ -615,34 +618,42 @@ export class PeerNetwork {
 
   /**
    * Who sent a push: its advertised URL, or the connection's address with the port it says it
-   * serves on. Unknown senders are added as peers (so registering one side is enough). Null when it
-   * cannot be told, or is ourselves.
+   * serves on. Unknown senders are added as peers (so registering one side is enough). `verified`
+   * says the claimed address is the connection's own, so that a bad push may ban it: anyone can
+   * claim to be an honest peer in `advertise`, and must not get it banned that way.
    */
-  private originOf(sender: JsonValue | undefined, remote: string | undefined): PeerAddress | null {
-    if (!isJsonObject(sender)) return null;
-    if (sender.node_id === this.node.nodeId) return null;
+  private originOf(
+    sender: JsonValue | undefined,
+    remote: string | undefined,
+  ): { origin: PeerAddress | null; verified: boolean } {
+    const none = { origin: null, verified: false };
+    if (!isJsonObject(sender) || sender.node_id === this.node.nodeId) return none;
+    const remoteHost = remote?.startsWith('::ffff:') ? remote.slice(7) : remote;
     let address: PeerAddress;
     try {
       if (typeof sender.advertise === 'string') {
         address = parsePeerAddress(sender.advertise);
       } else {
         const port = sender.port;
-        if (!(port instanceof JsonNumber) || remote === undefined) return null;
-        const host = remote.startsWith('::ffff:') ? remote.slice(7) : remote;
-        address = parsePeerAddress(`${host.includes(':') ? `[${host}]` : host}:${port.text}`);
+        if (!(port instanceof JsonNumber) || remoteHost === undefined) return none;
+        address = parsePeerAddress(`${remoteHost.includes(':') ? `[${remoteHost}]` : remoteHost}:${port.text}`);
       }
     } catch {
-      return null;
+      return none;
     }
-    if (isSelfAddress(address, this.node.port, this.selfHosts) && sender.node_id === this.node.nodeId) return null;
+    if (isSelfAddress(address, this.node.port, this.selfHosts)) return none;
+    const loopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
+    const verified =
+      remoteHost !== undefined &&
+      (address.host === remoteHost.toLowerCase() || (loopback(address.host) && loopback(remoteHost)));
     const known = this.registry.get(address.key);
-    if (known) return known;
+    if (known) return { origin: known, verified };
     try {
       this.node.registerPeers([address.key]);
       this.registry.track(address);
-      return address;
+      return { origin: address, verified };
     } catch {
-      return null; // this node itself, or the peer list is full
+      return none; // this node itself, or the peer list is full
     }
   }
 }

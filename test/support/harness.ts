@@ -56,11 +56,22 @@ export interface RunningNode {
 
 const running = new Set<RunningNode>();
 
-function track(proc: ChildProcess, port: number, dataDir: string, readyPattern: RegExp): Promise<RunningNode> {
+/**
+ * Wraps a spawned node process as a {@link RunningNode} (stopped by {@link cleanupAll}) and resolves
+ * once its output matches `readyPattern`; rejects if it exits first or is not ready within 20 s.
+ * `url` defaults to `http://127.0.0.1:<port>`.
+ */
+export function trackProcess(
+  proc: ChildProcess,
+  port: number,
+  dataDir: string,
+  readyPattern: RegExp,
+  url = `http://127.0.0.1:${port}`,
+): Promise<RunningNode> {
   let output = '';
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const node: RunningNode = {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     dataDir,
     proc,
@@ -85,7 +96,7 @@ function track(proc: ChildProcess, port: number, dataDir: string, readyPattern: 
   };
   running.add(node);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node on port ${port} did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`node at ${url} did not start:\n${output}`)), 20_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (readyPattern.test(output)) {
@@ -97,7 +108,7 @@ function track(proc: ChildProcess, port: number, dataDir: string, readyPattern: 
     proc.stderr?.on('data', onData);
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`node on port ${port} exited with ${code} before it was ready:\n${output}`));
+      reject(new Error(`node at ${url} exited with ${code} before it was ready:\n${output}`));
     });
   });
 }
@@ -132,7 +143,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  return track(proc, port, dataDir, /blockforge node ready at/);
+  return trackProcess(proc, port, dataDir, /blockforge node ready at/);
 }
 
 /** Starts the Python tutorial node on 127.0.0.1. */
@@ -155,7 +166,7 @@ export async function startTutorialNode(
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  return track(proc, port, '', /ready http:/);
+  return trackProcess(proc, port, '', /ready http:/);
 }
 
 /** Stops every process and removes every temp folder this file created. */

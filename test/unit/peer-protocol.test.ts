@@ -142,6 +142,21 @@ describe('pushed blocks and transactions', () => {
     expect(node.tip.index).toBe(6);
   });
 
+  it('does not let a push get another peer banned by claiming its address', async () => {
+    const [next] = extend(node.chain, 1).slice(-1) as [Block];
+    const forged = parseJson(writeJson(next.json)) as Record<string, unknown>;
+    forged.proof = parseJson('54321');
+    // From 127.0.0.12, claiming to be an honest peer elsewhere.
+    const sender = { node_id: 'f'.repeat(32), port: 1, advertise: 'http://honest-peer.example:7100' };
+    const answer = await post(
+      '/peer/blocks',
+      `{"block":${writeJson(forged as never)},"sender":${JSON.stringify(sender)}}`,
+      '127.0.0.12',
+    );
+    expect(answer.statusCode).toBe(422);
+    expect(node.network.health().find((h) => h.address === 'honest-peer.example:7100')?.status).not.toBe('banned');
+  });
+
   it('adds a pushed transaction once per gossip id', async () => {
     const id = '1'.repeat(32);
     const body = {
