@@ -15,7 +15,7 @@ import { GroupCommit } from './group-commit.js';
 import { type MinerOptions, type MiningResult, ProofMiner } from './miner.js';
 import { NodeEvents } from './node-events.js';
 import { isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
-import { NODE_ID_HEADER, type PeerRequestLimits, peerGet } from './peer-client.js';
+import type { PeerRequestLimits } from './peer-client.js';
 import { type NetworkOptions, PeerNetwork, type ResolveOutcome } from './peer-network.js';
 import { reconcileMempool } from './reconcile.js';
 import { ChainStore } from './storage.js';
@@ -392,8 +392,9 @@ export class BlockforgeNode {
       returned: reconciliation.returned,
       dropped: reconciliation.dropped,
     };
-    this.logger.info(change, 'chain replaced');
-    this.events.emit('chain-replaced', change);
+    this.logger.info({ ...change, peer }, 'chain replaced');
+    // The peer it came from has these blocks already: the network does not push them back to it.
+    this.events.emit('chain-replaced', peer === undefined ? change : { ...change, peer });
     return { returned: reconciliation.returned, dropped: reconciliation.dropped };
   }
 
