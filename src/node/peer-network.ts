@@ -460,12 +460,15 @@ export class PeerNetwork {
   /** Queues a push of `body` to every peer that takes pushes, except `except`. */
   private broadcast(path: string, body: Record<string, unknown>, except?: string): void {
     if (!this.started || this.stopped) return;
-    const text = writeJson(fromPlain(body));
+    // Serialized once, and only if some peer takes the push (ingest stays cheap without peers).
+    let text: string | undefined;
     for (const peer of this.node.peers) {
       this.registry.track(peer);
       if (peer.key === except || !this.registry.acceptsPush(peer.key)) continue;
+      text ??= writeJson(fromPlain(body));
+      const payload = text;
       if (this.pushQueue.length >= PUSH_QUEUE) this.pushQueue.shift();
-      this.pushQueue.push(() => this.push(peer, path, text));
+      this.pushQueue.push(() => this.push(peer, path, payload));
     }
     this.drain();
   }
