@@ -19,7 +19,7 @@ const sender = {
   properties: { node_id: { type: 'string' }, port: { type: 'integer' }, advertise: { type: 'string' } },
 } as const;
 
-function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
+function sendJson(reply: FastifyReply, status: number, text: string | Buffer): FastifyReply {
   return reply.code(status).type('application/json; charset=utf-8').send(text);
 }
 
@@ -102,7 +102,11 @@ export function registerPeerRoutes(app: FastifyInstance, node: BlockforgeNode): 
       return sendJson(
         reply,
         200,
-        `{"blocks":[${node.blocksJson(start, Math.min(start + limit, height))}],"height":${height}}`,
+        Buffer.concat([
+          Buffer.from('{"blocks":'),
+          node.blocksJson(start, Math.min(start + limit, height)),
+          Buffer.from(`,"height":${height}}`),
+        ]),
       );
     },
   );

@@ -188,7 +188,7 @@ const schemas = {
   },
 } satisfies Record<string, FastifySchema & { summary?: string }>;
 
-function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
+function sendJson(reply: FastifyReply, status: number, text: string | Buffer): FastifyReply {
   return reply.code(status).type('application/json; charset=utf-8').send(text);
 }
 
@@ -234,7 +234,11 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
   });
 
   app.get('/chain', { schema: schemas.chain }, async (_request, reply) => {
-    return sendJson(reply, 200, `{"chain":[${node.blocksJson()}],"length":${node.chain.length}}`);
+    return sendJson(
+      reply,
+      200,
+      Buffer.concat([Buffer.from('{"chain":'), node.blocksJson(), Buffer.from(`,"length":${node.chain.length}}`)]),
+    );
   });
 
   app.post('/nodes/register', { schema: schemas.register, attachValidation: true }, async (request, reply) => {
@@ -270,7 +274,11 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
     return sendJson(
       reply,
       200,
-      `{"message":${JSON.stringify(message)},"${field}":[${node.blocksJson()}],"length":${node.chain.length},"peers":${peers}}`,
+      Buffer.concat([
+        Buffer.from(`{"message":${JSON.stringify(message)},"${field}":`),
+        node.blocksJson(),
+        Buffer.from(`,"length":${node.chain.length},"peers":${peers}}`),
+      ]),
     );
   });
 
@@ -283,7 +291,8 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
         { statusCode: 404 },
       );
     }
-    return sendJson(reply, 200, node.blocksJson(index - 1, index));
+    const list = node.blocksJson(index - 1, index);
+    return sendJson(reply, 200, list.subarray(1, list.length - 1));
   });
 
   app.get('/transactions/pending', { schema: schemas.pending }, async (_request, reply) => {

@@ -33,6 +33,10 @@ function nowSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 
+const OPEN_LIST = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE_LIST = Buffer.from(']');
+
 const silentLogger: NodeLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** Options for {@link BlockforgeNode.open}. */
@@ -107,14 +111,23 @@ export class BlockforgeNode {
   private readonly ingest: GroupCommit<IncomingTransaction, number>;
   private readonly selfHosts = localHosts();
   private blocks: Block[];
-  private blockTexts: string[];
+  /** Each block's wire JSON, UTF-8: `/chain` and block pages are copies of these, not re-encodings. */
+  private blockBuffers: Buffer[];
+  /** The whole chain as a JSON list, built on first use after each change (`/chain`, resolve). */
+  private chainBuffer: Buffer | null = null;
   private pending: PendingEntry[];
   private peerList: PeerAddress[];
   private mineQueue: Promise<unknown> = Promise.resolve();
   private mining: AbortController | null = null;
   private closed = false;
 
-  private constructor(options: NodeOptions, store: ChainStore, blocks: Block[], pending: PendingEntry[]) {
+  private constructor(
+    options: NodeOptions,
+    store: ChainStore,
+    blocks: Block[],
+    texts: readonly string[],
+    pending: PendingEntry[],
+  ) {
     this.profile = options.profile;
     this.dataDir = options.dataDir;
     this.port = options.port;
@@ -124,7 +137,7 @@ export class BlockforgeNode {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? nowSeconds;
     this.blocks = blocks;
-    this.blockTexts = blocks.map((b) => writeJson(b.json));
+    this.blockBuffers = texts.map((t) => Buffer.from(t, 'utf8'));
     this.pending = pending;
     this.peerList = store.loadPeers().map((row) => parsePeerAddress(row.address));
     this.miner = new ProofMiner({ threads: availableParallelism(), ...options.miner });
@@ -154,11 +167,12 @@ export class BlockforgeNode {
     const { profile } = options;
     const store = ChainStore.open(options.dataDir, { profile: profile.name, difficulty: profile.difficulty });
     try {
-      const texts = store.loadBlocks();
+      let texts = store.loadBlocks();
       let blocks: Block[];
       if (texts.length === 0) {
         const genesis = profile.createGenesis((options.clock ?? nowSeconds)());
-        store.initGenesis(genesis);
+        texts = [writeJson(genesis.json)];
+        store.initGenesis(genesis, texts[0]);
         blocks = [genesis];
       } else {
         try {
@@ -177,7 +191,7 @@ export class BlockforgeNode {
       const pending = store
         .loadPending()
         .map((row) => ({ id: row.id, tx: profile.parseTransaction(parseJson(row.json)) }));
-      return new BlockforgeNode(options, store, blocks, pending);
+      return new BlockforgeNode(options, store, blocks, texts, pending);
     } catch (err) {
       store.close();
       throw err;
@@ -214,9 +228,19 @@ export class BlockforgeNode {
     };
   }
 
-  /** Wire JSON of blocks `[from, to)` (0-based), joined by commas: cached, so `/chain` is cheap. */
-  blocksJson(from = 0, to = this.blocks.length): string {
-    return this.blockTexts.slice(from, to).join(',');
+  /** Wire JSON list of blocks `[from, to)` (0-based), UTF-8; the whole chain's is cached until it changes. */
+  blocksJson(from = 0, to = this.blocks.length): Buffer {
+    const whole = from === 0 && to >= this.blocks.length;
+    if (whole && this.chainBuffer) return this.chainBuffer;
+    const parts: Buffer[] = [OPEN_LIST];
+    for (let k = from; k < to; k++) {
+      if (k > from) parts.push(COMMA);
+      parts.push(this.blockBuffers[k] as Buffer);
+    }
+    parts.push(CLOSE_LIST);
+    const out = Buffer.concat(parts);
+    if (whole) this.chainBuffer = out;
+    return out;
   }
 
   /**
@@ -293,12 +317,13 @@ export class BlockforgeNode {
         nodeId: this.nodeId,
         timestampSeconds: this.clock(),
       });
+      const text = writeJson(block.json);
       this.store.appendBlock(
         block,
         taken.map((entry) => entry.id),
+        text,
       );
-      this.blocks.push(block);
-      this.blockTexts.push(writeJson(block.json));
+      this.pushBlock(block, text);
       this.pending = [];
       this.events.emit('block', { block, source: 'mined' });
       this.logger.info(
@@ -380,9 +405,12 @@ export class BlockforgeNode {
       (tx) => this.profile.isReward(tx),
     );
     const { common } = reconciliation;
-    const ids = this.store.replaceChain(common, blocks.slice(common), reconciliation.pending);
+    const added = blocks.slice(common);
+    const texts = added.map((b) => writeJson(b.json));
+    const ids = this.store.replaceChain(common, added, reconciliation.pending, texts);
     this.blocks = blocks;
-    this.blockTexts = [...this.blockTexts.slice(0, common), ...blocks.slice(common).map((b) => writeJson(b.json))];
+    this.blockBuffers = [...this.blockBuffers.slice(0, common), ...texts.map((t) => Buffer.from(t, 'utf8'))];
+    this.chainBuffer = null;
     this.pending = reconciliation.pending.map((tx, k) => ({ id: ids[k] as number, tx }));
     // A search on the old tip is now useless: stop it, the miner restarts on the new tip.
     this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'chain replaced'));
@@ -440,9 +468,9 @@ export class BlockforgeNode {
         kept.push(entry);
       }
     }
-    this.store.appendBlock(block, consumed);
-    this.blocks.push(block);
-    this.blockTexts.push(writeJson(block.json));
+    const text = writeJson(block.json);
+    this.store.appendBlock(block, consumed, text);
+    this.pushBlock(block, text);
     this.pending = kept;
     this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'a peer extended the chain'));
     this.logger.info({ index: block.index, peer, txs: block.transactions.length }, 'block received');
@@ -462,6 +490,13 @@ export class BlockforgeNode {
   resolve(): Promise<ResolveOutcome> {
     this.assertOpen();
     return this.network.resolve();
+  }
+
+  /** Appends a stored block to the in-memory chain. */
+  private pushBlock(block: Block, text: string): void {
+    this.blocks.push(block);
+    this.blockBuffers.push(Buffer.from(text, 'utf8'));
+    this.chainBuffer = null;
   }
 
   private assertOpen(): void {

@@ -153,6 +153,8 @@ export class PeerNetwork {
   start(): void {
     if (this.started) return;
     this.started = true;
+    // Peers registered since construction (--peer): tracked before any hello can come back.
+    for (const peer of this.node.peers) this.registry.track(peer);
     const { events } = this.node;
     events.on('block', ({ block, peer }) => this.announceBlock(block, peer));
     events.on('chain-replaced', ({ peer }) => this.announceBlock(this.node.tip, peer));
@@ -250,7 +252,11 @@ export class PeerNetwork {
             adopted = candidate;
             returned = outcome.returned;
             dropped = outcome.dropped;
-            candidate.report = { ...candidate.report, length: chain.length };
+            candidate.report = {
+              ...candidate.report,
+              length: chain.length,
+              ms: candidate.report.ms + Math.round(performance.now() - started),
+            };
             break;
           }
         } catch (err) {
@@ -407,17 +413,11 @@ export class PeerNetwork {
     const target = Math.min(height, commonIndex + MAX_SYNC_BLOCKS);
     const fetched: Block[] = [];
     let prev: Block | null = commonIndex > 0 ? (ours[commonIndex - 1] as Block) : null;
-    let next = commonIndex + 1;
-    while (next <= target) {
-      if (performance.now() > deadline) {
-        throw new BlockforgeError(ErrorCode.PeerTimeout, `sync took longer than ${SYNC_DEADLINE_MS / 1000} s`, {
-          peerMisbehaved: false,
-        });
-      }
-      const limit = Math.min(SYNC_PAGE, target - next + 1);
+    const fetchPage = async (from: number): Promise<JsonValue[]> => {
+      const limit = Math.min(SYNC_PAGE, target - from + 1);
       const page = parseJsonAnswer(
         (
-          await peerGet(`${peer.baseUrl}/blocks?from=${next}&limit=${limit}`, this.node.peerLimits, {
+          await peerGet(`${peer.baseUrl}/blocks?from=${from}&limit=${limit}`, this.node.peerLimits, {
             [NODE_ID_HEADER]: this.node.nodeId,
           })
         ).body,
@@ -425,12 +425,26 @@ export class PeerNetwork {
       );
       const blocks = page.blocks;
       if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > limit) {
-        throw misbehaving(`/blocks?from=${next} answered ${Array.isArray(blocks) ? blocks.length : 'no'} blocks`);
+        throw misbehaving(`/blocks?from=${from} answered ${Array.isArray(blocks) ? blocks.length : 'no'} blocks`);
       }
+      return blocks;
+    };
+    let next = commonIndex + 1;
+    let pending = next <= target ? fetchPage(next) : null;
+    while (pending) {
+      if (performance.now() > deadline) {
+        throw new BlockforgeError(ErrorCode.PeerTimeout, `sync took longer than ${SYNC_DEADLINE_MS / 1000} s`, {
+          peerMisbehaved: false,
+        });
+      }
+      const blocks = await pending;
+      next += blocks.length;
+      // Ask for the next page before validating this one: the peer serves while we hash.
+      pending = next <= target ? fetchPage(next) : null;
+      pending?.catch(() => undefined); // observed below; a failure after an invalid page is moot
       const validated = this.node.profile.validateBlocks(prev, blocks);
-      fetched.push(...validated);
+      for (const block of validated) fetched.push(block);
       prev = validated[validated.length - 1] as Block;
-      next += validated.length;
     }
     this.logger.debug({ peer: peer.key, common: commonIndex, fetched: fetched.length }, 'incremental sync');
     return [...ours.slice(0, commonIndex), ...fetched];
@@ -651,6 +665,9 @@ export class PeerNetwork {
       (address.host === remoteHost.toLowerCase() || (loopback(address.host) && loopback(remoteHost)));
     const known = this.registry.get(address.key);
     if (known) return { origin: known, verified };
+    // The same node under another address (a proxy, localhost vs 127.0.0.1): not a second peer.
+    const sameNode = typeof sender.node_id === 'string' ? this.registry.findByNodeId(sender.node_id) : undefined;
+    if (sameNode) return { origin: sameNode, verified: false };
     try {
       this.node.registerPeers([address.key]);
       this.registry.track(address);

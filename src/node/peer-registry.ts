@@ -83,6 +83,12 @@ export class PeerRegistry {
     return this.states.get(key)?.address;
   }
 
+  /** The tracked peer that said it is node `nodeId`, if any (one node reached at two addresses). */
+  findByNodeId(nodeId: string): PeerAddress | undefined {
+    for (const state of this.states.values()) if (state.nodeId === nodeId) return state.address;
+    return undefined;
+  }
+
   /** Finds a tracked peer by host and port (how a push names its sender). */
   find(host: string, port: number): PeerAddress | undefined {
     for (const state of this.states.values()) {

@@ -30,6 +30,15 @@ export function reconcileMempool(
   const limit = Math.min(ours.length, theirs.length);
   while (common < limit && ours[common]?.hash === theirs[common]?.hash) common++;
 
+  const candidates: Transaction[] = [];
+  for (let k = common; k < ours.length; k++) {
+    for (const tx of (ours[k] as Block).transactions) if (!isReward(tx)) candidates.push(tx);
+  }
+  const fromBlocks = candidates.length;
+  candidates.push(...pending);
+  // Nothing to return or drop (a fresh node adopting a chain): skip counting the adopted blocks.
+  if (candidates.length === 0) return { common, pending: [], returned: 0, dropped: 0 };
+
   // What the adopted blocks contain, counted.
   const inAdopted = new Map<string, number>();
   for (let k = common; k < theirs.length; k++) {
@@ -37,13 +46,6 @@ export function reconcileMempool(
       if (!isReward(tx)) inAdopted.set(tx.canonical, (inAdopted.get(tx.canonical) ?? 0) + 1);
     }
   }
-  const candidates: Transaction[] = [];
-  for (let k = common; k < ours.length; k++) {
-    for (const tx of (ours[k] as Block).transactions) if (!isReward(tx)) candidates.push(tx);
-  }
-  const fromBlocks = candidates.length;
-  candidates.push(...pending);
-
   const kept: Transaction[] = [];
   let returned = 0;
   let dropped = 0;

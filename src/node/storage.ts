@@ -132,8 +132,8 @@ export class ChainStore {
   }
 
   /** Stores the genesis block of a new chain (the store must be empty). */
-  initGenesis(genesis: Block): void {
-    this.stmt.insertBlock.run(genesis.index, genesis.hash, writeJson(genesis.json));
+  initGenesis(genesis: Block, text: string = writeJson(genesis.json)): void {
+    this.stmt.insertBlock.run(genesis.index, genesis.hash, text);
   }
 
   /** Adds pending transactions in one commit; returns their row ids in order. */
@@ -144,21 +144,28 @@ export class ChainStore {
   }
 
   /** Appends a forged block and removes the pending rows it consumed, in one commit. */
-  appendBlock(block: Block, consumedPendingIds: readonly number[]): void {
+  appendBlock(block: Block, consumedPendingIds: readonly number[], text: string = writeJson(block.json)): void {
     this.db.transaction(() => {
-      this.stmt.insertBlock.run(block.index, block.hash, writeJson(block.json));
+      this.stmt.insertBlock.run(block.index, block.hash, text);
       for (const id of consumedPendingIds) this.stmt.deletePending.run(id);
     })();
   }
 
   /**
-   * Replaces every block above height `keep` with `blocks` and the whole mempool with `pending`,
-   * in one commit. Returns the new pending row ids.
+   * Replaces every block above height `keep` with `blocks` (their wire JSON in `texts`) and the
+   * whole mempool with `pending`, in one commit. Returns the new pending row ids.
    */
-  replaceChain(keep: number, blocks: readonly Block[], pending: readonly Transaction[]): number[] {
+  replaceChain(
+    keep: number,
+    blocks: readonly Block[],
+    pending: readonly Transaction[],
+    texts: readonly string[] = blocks.map((b) => writeJson(b.json)),
+  ): number[] {
     return this.db.transaction((): number[] => {
       this.stmt.deleteBlocksAbove.run(keep);
-      for (const block of blocks) this.stmt.insertBlock.run(block.index, block.hash, writeJson(block.json));
+      blocks.forEach((block, k) => {
+        this.stmt.insertBlock.run(block.index, block.hash, texts[k] as string);
+      });
       this.stmt.deleteAllPending.run();
       return pending.map((tx) => Number(this.stmt.insertPending.run(writeJson(tx.json)).lastInsertRowid));
     })();
