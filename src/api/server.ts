@@ -10,6 +10,7 @@ import { parseJson } from '../core/json.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
 import { NODE_ID_HEADER } from '../node/peer-client.js';
 import { errorBody, handleError, sendError } from './errors.js';
+import { registerExplorer, registerOpenApi } from './explorer.js';
 import { registerPeerRoutes } from './peer-routes.js';
 import { registerRoutes } from './routes.js';
 
@@ -89,8 +90,11 @@ export async function buildServer(node: BlockforgeNode, options: ServerOptions =
     reply.header(NODE_ID_HEADER, node.nodeId);
   });
 
+  // The OpenAPI generator first: it documents only the routes added after it.
+  await registerOpenApi(app);
   registerRoutes(app, node);
   registerPeerRoutes(app, node);
+  registerExplorer(app, node);
   await app.ready();
   return app;
 }

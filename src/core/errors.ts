@@ -48,6 +48,8 @@ export const ErrorCode = {
   InvalidOption: 'INVALID_OPTION',
   ShuttingDown: 'SHUTTING_DOWN',
   MempoolFull: 'MEMPOOL_FULL',
+  TooManyStreams: 'TOO_MANY_STREAMS',
+  ExplorerNotBuilt: 'EXPLORER_NOT_BUILT',
   Internal: 'INTERNAL',
 } as const;
 

@@ -1,0 +1,204 @@
+/**
+ * What the page knows about the node, loaded over the API and kept current by the event stream
+ * (live.ts). Pages subscribe to the topics they show and redraw only those parts.
+ */
+
+import { hashJson } from '../../src/core/canonical.js';
+import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from '../../src/core/json.js';
+import { getJson, getLossless, nodeIdSeen } from './api.js';
+
+/** A block as the pages show it. */
+export interface ChainBlock {
+  readonly index: number;
+  readonly json: JsonObject;
+  /** Its hash, computed in the browser (SHA-256 of the canonical JSON). */
+  readonly hash: string;
+  readonly timestamp: number;
+  readonly proof: string;
+  /** `previous_hash` as text (`1` for a seed genesis). */
+  readonly previousHash: string;
+  readonly txCount: number;
+}
+
+/** One peer, with whatever health the node reports (fields may be missing on older nodes). */
+export interface PeerView {
+  readonly address: string;
+  readonly status?: string;
+  readonly lastSeen?: number | string | null;
+  readonly failures?: number;
+  readonly [key: string]: unknown;
+}
+
+/** A running proof-of-work search. */
+export interface MiningProgress {
+  readonly index: number;
+  readonly hashes: number;
+  readonly seconds: number;
+  readonly rate: number;
+  readonly expected: number;
+}
+
+/** The node's rules and identity. */
+export interface NodeInfo {
+  readonly profile: string;
+  readonly difficulty: number;
+  readonly threads?: number;
+  readonly kernel?: string;
+}
+
+/** One line of the activity feed. */
+export interface Activity {
+  readonly time: number;
+  readonly text: string;
+  /** Page to open for it, e.g. `#/block/5`. */
+  readonly href?: string;
+}
+
+/** Connection to the event stream. */
+export type LiveState = 'connecting' | 'live' | 'offline';
+
+/** Everything the page shows. */
+export interface State {
+  info: NodeInfo | null;
+  nodeId: string | null;
+  chain: ChainBlock[];
+  pending: JsonObject[];
+  peers: PeerView[];
+  mining: boolean;
+  lastRate: number;
+  progress: MiningProgress | null;
+  live: LiveState;
+  activity: Activity[];
+}
+
+/** The parts of the state pages subscribe to. */
+export type Topic = 'info' | 'chain' | 'pending' | 'peers' | 'mining' | 'live' | 'activity';
+
+/** The page's one state. */
+export const state: State = {
+  info: null,
+  nodeId: null,
+  chain: [],
+  pending: [],
+  peers: [],
+  mining: false,
+  lastRate: 0,
+  progress: null,
+  live: 'connecting',
+  activity: [],
+};
+
+const listeners = new Map<Topic, Set<() => void>>();
+
+/** Calls `fn` whenever one of `topics` changes; returns the unsubscribe function. */
+export function subscribe(topics: readonly Topic[], fn: () => void): () => void {
+  for (const topic of topics) {
+    let set = listeners.get(topic);
+    if (!set) {
+      set = new Set();
+      listeners.set(topic, set);
+    }
+    set.add(fn);
+  }
+  return () => {
+    for (const topic of topics) listeners.get(topic)?.delete(fn);
+  };
+}
+
+/** Tells the subscribers of `topics` (each listener once). */
+export function changed(...topics: Topic[]): void {
+  const fns = new Set<() => void>();
+  for (const topic of topics) for (const fn of listeners.get(topic) ?? []) fns.add(fn);
+  for (const fn of fns) fn();
+}
+
+/** A block of the chain, with its hash computed here. */
+export function toChainBlock(json: JsonValue): ChainBlock {
+  if (!isJsonObject(json)) throw new Error('a block is not a JSON object');
+  const index = json.index instanceof JsonNumber ? json.index.toNumber() : Number.NaN;
+  const previous = json.previous_hash;
+  return {
+    index,
+    json,
+    hash: hashJson(json),
+    timestamp: json.timestamp instanceof JsonNumber ? json.timestamp.toNumber() : Number.NaN,
+    proof: json.proof instanceof JsonNumber ? json.proof.text : String(json.proof),
+    previousHash:
+      typeof previous === 'string' ? previous : previous instanceof JsonNumber ? previous.text : String(previous),
+    txCount: Array.isArray(json.transactions) ? json.transactions.length : 0,
+  };
+}
+
+/** Adds a line to the activity feed (the 30 most recent are kept). */
+export function addActivity(text: string, href?: string): void {
+  state.activity = [{ time: Date.now() / 1000, text, ...(href ? { href } : {}) }, ...state.activity].slice(0, 30);
+  changed('activity');
+}
+
+/** Loads the whole chain. */
+export async function loadChain(): Promise<void> {
+  const answer = await getLossless('/chain');
+  const chain = isJsonObject(answer) && Array.isArray(answer.chain) ? answer.chain : [];
+  state.chain = chain.map(toChainBlock);
+  changed('chain');
+}
+
+/** Loads the pending transactions. */
+export async function loadPending(): Promise<void> {
+  const answer = await getLossless('/transactions/pending');
+  const txs = isJsonObject(answer) && Array.isArray(answer.transactions) ? answer.transactions : [];
+  state.pending = txs.filter(isJsonObject);
+  changed('pending');
+}
+
+/** Loads the peers, with their health where the node reports it. */
+export async function loadPeers(): Promise<void> {
+  const answer = await getJson<{ nodes?: unknown[]; peers?: unknown[] }>('/nodes');
+  state.peers = normalizePeers(answer);
+  changed('peers');
+}
+
+/** `/nodes` answers `{nodes: [...]}` and, on newer nodes, `{peers: [{address, status, ...}]}`. */
+export function normalizePeers(answer: { nodes?: unknown[]; peers?: unknown[] }): PeerView[] {
+  if (Array.isArray(answer.peers)) {
+    return answer.peers
+      .map((p): PeerView | null => {
+        if (typeof p === 'string') return { address: p };
+        if (p && typeof p === 'object') {
+          const record = p as Record<string, unknown>;
+          const address = record.address ?? record.peer ?? record.key ?? record.url;
+          return typeof address === 'string' ? ({ ...record, address } as PeerView) : null;
+        }
+        return null;
+      })
+      .filter((p): p is PeerView => p !== null);
+  }
+  return (answer.nodes ?? []).filter((n): n is string => typeof n === 'string').map((address) => ({ address }));
+}
+
+/** Loads the node's rules and mining status. */
+export async function loadMining(): Promise<void> {
+  const answer = await getJson<{
+    mining: boolean;
+    last_rate: number;
+    threads?: number;
+    kernel?: string;
+    difficulty: number;
+    profile: string;
+  }>('/mining');
+  state.info = {
+    profile: answer.profile,
+    difficulty: answer.difficulty,
+    ...(answer.threads === undefined ? {} : { threads: answer.threads }),
+    ...(answer.kernel === undefined ? {} : { kernel: answer.kernel }),
+  };
+  state.nodeId = state.nodeId ?? nodeIdSeen();
+  state.mining = answer.mining;
+  state.lastRate = answer.last_rate;
+  changed('info', 'mining');
+}
+
+/** Loads everything (at start, and after the event stream reconnects: events may have been missed). */
+export async function loadAll(): Promise<void> {
+  await Promise.all([loadMining(), loadChain(), loadPending(), loadPeers()]);
+}
