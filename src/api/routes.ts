@@ -230,7 +230,7 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
     );
     const tx = node.profile.parseTransaction(body);
     const index = await node.submitTransaction(tx);
-    return sendJson(reply, 201, writeJson(fromPlain({ message: `Transaction will be added to Block ${index}` })));
+    return sendJson(reply, 201, `{"message":"Transaction will be added to Block ${index}"}`);
   });
 
   app.get('/chain', { schema: schemas.chain }, async (_request, reply) => {
