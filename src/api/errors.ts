@@ -17,6 +17,26 @@ export interface ErrorBody {
   field?: string;
 }
 
+/** JSON schema of {@link ErrorBody}, for the routes' documented error answers. */
+export const ERROR_SCHEMA = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    field: { type: 'string' },
+  },
+} as const;
+
+/**
+ * Sends JSON the caller already wrote (with the core's writer, so numbers keep their Python form).
+ * A string or Buffer payload is sent as is: no response schema re-serializes it.
+ */
+export function sendJson(reply: FastifyReply, status: number, json: string | Buffer): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(json);
+}
+
 /** Builds the error body for `status`. */
 export function errorBody(statusCode: number, code: ErrorCodeValue, message: string, field?: string): ErrorBody {
   const body: ErrorBody = { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };

@@ -11,7 +11,7 @@ import { writeJson } from '../core/json.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
 import type { NodeEventMap } from '../node/node-events.js';
 import { NODE_ID_HEADER } from '../node/peer-client.js';
-import { errorBody } from './errors.js';
+import { ERROR_SCHEMA, errorBody } from './errors.js';
 
 /** Error code of the 503 answered when {@link EventStreamOptions.maxClients} streams are open. */
 export const TOO_MANY_STREAMS = ErrorCode.TooManyStreams;
@@ -187,15 +187,7 @@ export function registerEvents(app: FastifyInstance, node: BlockforgeNode, optio
         produces: ['text/event-stream'],
         response: {
           200: { description: 'the event stream', type: 'string' },
-          503: {
-            type: 'object',
-            properties: {
-              statusCode: { type: 'integer' },
-              code: { type: 'string' },
-              error: { type: 'string' },
-              message: { type: 'string' },
-            },
-          },
+          503: ERROR_SCHEMA,
         },
       },
     },

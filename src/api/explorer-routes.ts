@@ -4,26 +4,16 @@
  * address's history with its net amount.
  */
 
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { canonicalJson } from '../core/canonical.js';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, JsonNumber, type JsonValue, newJsonObject, writeJson } from '../core/json.js';
 import { meetsDifficulty, powDigest } from '../core/pow.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
+import { ERROR_SCHEMA, sendJson } from './errors.js';
 
 /** Most history entries one `/addresses` answer lists (the most recent first). */
 export const MAX_ADDRESS_HISTORY = 1000;
-
-const errorSchema = {
-  type: 'object',
-  properties: {
-    statusCode: { type: 'integer' },
-    code: { type: 'string' },
-    error: { type: 'string' },
-    message: { type: 'string' },
-    field: { type: 'string' },
-  },
-} as const;
 
 const txSchema = {
   type: 'object',
@@ -89,10 +79,6 @@ export function formatDecimal(d: Decimal): string {
   return negative && text !== '0' ? `-${text}` : text;
 }
 
-function sendJson(reply: FastifyReply, text: string): FastifyReply {
-  return reply.code(200).type('application/json; charset=utf-8').send(text);
-}
-
 /** Registers `/blocks/:index/hash` and `/addresses`. */
 export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNode): void {
   app.get(
@@ -127,7 +113,7 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
               },
             },
           },
-          404: errorSchema,
+          404: ERROR_SCHEMA,
         },
       },
     },
@@ -162,7 +148,7 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
       out.hash = block.hash;
       out.canonical = canonicalJson(block.json);
       out.pow = pow;
-      return sendJson(reply, writeJson(out));
+      return sendJson(reply, 200, writeJson(out));
     },
   );
 
@@ -197,7 +183,7 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
               pending_net: { type: 'string', description: 'what the pending transactions would add' },
             },
           },
-          400: errorSchema,
+          400: ERROR_SCHEMA,
         },
       },
     },
@@ -244,7 +230,7 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
       out.transactions = history;
       out.pending = pending;
       out.pending_net = formatDecimal(pendingNet);
-      return sendJson(reply, writeJson(out));
+      return sendJson(reply, 200, writeJson(out));
     },
   );
 }

@@ -4,11 +4,12 @@
  * blockforge node falls back to the tutorial's `/chain` with them.
  */
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, type JsonValue, writeJson } from '../core/json.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
 import { MAX_LOCATOR, SYNC_PAGE } from '../node/peer-network.js';
+import { sendJson } from './errors.js';
 
 /** Largest pushed block accepted (a block holds at most the mempool's 250,000 transactions). */
 const BLOCK_PUSH_LIMIT = 32 * 1024 * 1024;
@@ -18,10 +19,6 @@ const sender = {
   description: 'who is pushing: its node id, the port it serves on, and optionally its URL',
   properties: { node_id: { type: 'string' }, port: { type: 'integer' }, advertise: { type: 'string' } },
 } as const;
-
-function sendJson(reply: FastifyReply, status: number, text: string | Buffer): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send(text);
-}
 
 function body(request: FastifyRequest): JsonValue {
   if (request.body === undefined) throw new BlockforgeError(ErrorCode.InvalidBody, 'the request needs a JSON body');

@@ -4,10 +4,11 @@
  * keep their Python form (a Python peer parses each back to the same int or float).
  */
 
-import type { FastifyInstance, FastifyReply, FastifySchema } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, isJsonObject, type JsonValue, newJsonObject, writeJson } from '../core/json.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
+import { ERROR_SCHEMA, sendJson } from './errors.js';
 
 /** Longest list `/nodes/register` takes in one call. */
 export const MAX_REGISTER_ITEMS = 256;
@@ -33,17 +34,6 @@ const transaction = {
     sender: { type: 'string', minLength: 1, maxLength: 1000 },
     recipient: { type: 'string', minLength: 1, maxLength: 1000 },
     amount: { type: 'number', exclusiveMinimum: 0 },
-  },
-} as const;
-
-const errorSchema = {
-  type: 'object',
-  properties: {
-    statusCode: { type: 'integer' },
-    code: { type: 'string' },
-    error: { type: 'string' },
-    message: { type: 'string' },
-    field: { type: 'string' },
   },
 } as const;
 
@@ -81,8 +71,8 @@ const schemas = {
     },
     response: {
       201: { type: 'object', properties: { message: { type: 'string' } } },
-      400: errorSchema,
-      413: errorSchema,
+      400: ERROR_SCHEMA,
+      413: ERROR_SCHEMA,
     },
   },
   chain: {
@@ -105,7 +95,7 @@ const schemas = {
         type: 'object',
         properties: { message: { type: 'string' }, total_nodes: { type: 'array', items: { type: 'string' } } },
       },
-      400: errorSchema,
+      400: ERROR_SCHEMA,
     },
   },
   resolve: {
@@ -129,7 +119,7 @@ const schemas = {
       required: ['index'],
       properties: { index: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
     },
-    response: { 200: block, 404: errorSchema },
+    response: { 200: block, 404: ERROR_SCHEMA },
   },
   pending: {
     summary: 'Transactions waiting for the next block',
@@ -187,10 +177,6 @@ const schemas = {
     },
   },
 } satisfies Record<string, FastifySchema & { summary?: string }>;
-
-function sendJson(reply: FastifyReply, status: number, text: string | Buffer): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send(text);
-}
 
 /** A JSON object body, or the route's 400. */
 function objectBody(

@@ -13,18 +13,6 @@ import { pyFloatRepr } from '../../src/core/py-number.js';
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness.
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Rng {
   private readonly next: () => number;
   constructor(seed: number) {
@@ -111,6 +99,8 @@ for line in data.split('\\n')[:-1]:
     out.append(json.dumps([order, signs]))
 sys.stdout.write('\\n'.join(out) + '\\n')
 `;
+
+import { mulberry32 } from '../support/random.js';
 
 // ---------------------------------------------------------------------------------------------
 // Random JSON texts.

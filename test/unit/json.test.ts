@@ -15,6 +15,7 @@ import {
   parseJson,
   writeJson,
 } from '../../src/core/json.js';
+import { mulberry32 } from '../support/random.js';
 
 /** Parses `text`, expecting a BlockforgeError with `code`; returns the error. */
 function refuse(text: string, code: ErrorCodeValue = ErrorCode.InvalidJson): BlockforgeError {
@@ -309,17 +310,6 @@ describe('strings', () => {
 
 // -----------------------------------------------------------------------------------------------
 // Agreement with JSON.parse on random valid input.
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomText(rand: () => number, depth: number): string {
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));

@@ -11,24 +11,13 @@ import { checkProof, type PowChallenge, powDigest, searchProof } from '../../src
 import { createTsKernel, digitSegments, type PowKernel } from '../../src/core/pow-kernel.js';
 import { loadKernel } from '../../src/node/kernels.js';
 import { ProofMiner } from '../../src/node/miner.js';
+import { mulberry32 as rng } from '../support/random.js';
 import { vectorList } from '../support/vectors.js';
 
 const WASM_URL = new URL('../../dist/kernel/pow.wasm', import.meta.url);
 const WORKER_URL = new URL('../../dist/node/pow-worker.js', import.meta.url);
 
 const kernels: PowKernel[] = [loadKernel('wasm', WASM_URL), createTsKernel()];
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
