@@ -70,71 +70,6 @@ interface BlockFields {
   readonly previousHash: JsonNumber | string;
 }
 
-/**
- * A run of consecutive blocks of a chain to hash elsewhere (a worker thread), as the chain
- * rules of a tutorial profile handed them out: see {@link chainHashing}.
- */
-export interface HashBatch {
-  /** Position of the first block in the list being validated (0-based). */
-  readonly from: number;
-  /** Each block's canonical text, hashed as sent (with the previous_hash it claims). */
-  readonly canonicals: readonly string[];
-  /** Each block's previous_hash as sent, or null when it is not a string. */
-  readonly previousHashes: readonly (string | null)[];
-  /** Each block's proof (decimal text). */
-  readonly proofs: readonly string[];
-  /** Proof of the block before `from`, or null when `from` is the genesis block. */
-  readonly prevProof: string | null;
-}
-
-/** What a {@link HashBatch} showed. */
-export interface HashBatchResult {
-  readonly from: number;
-  /** End (exclusive) of the batch. */
-  readonly to: number;
-  /** First block in (from, to) whose previous_hash is not the hash of the block before it, or -1. */
-  readonly linkFail: number;
-  /** First block in [from, to) whose proof of work fails, or -1 (tested with its previous_hash as sent). */
-  readonly powFail: number;
-  /** Hash of the batch's last block. */
-  readonly lastHash: string;
-}
-
-/** A validation whose hashing is under way elsewhere; see {@link ChainHashing.startDeferred}. */
-export interface DeferredChain {
-  /** How many batches were handed out: `finish` needs all their results. */
-  readonly batches: number;
-  /** The validated blocks (as validateBlocks returns them), or the error validateBlocks throws. */
-  finish(results: readonly HashBatchResult[]): Block[];
-}
-
-/**
- * The chain rules of a tutorial profile with the hashing (each block's hash, the links, the
- * proofs of work) split off, for validators that hash on other threads. The result, blocks or
- * error, is exactly the profile's validateBlocks'.
- */
-export interface ChainHashing {
-  /** What {@link checkHashBatch} needs to hash this profile's batches (on any thread). */
-  readonly rules: HashRules;
-  /**
-   * Runs every rule that needs no hashing, handing the blocks out in batches of `batchSize` as
-   * it goes (so other threads can start at once), and returns the validation to finish.
-   */
-  startDeferred(
-    prev: Block | null,
-    blocks: readonly JsonValue[],
-    batchSize: number,
-    flush: (batch: HashBatch) => void,
-  ): DeferredChain;
-}
-
-/** What hashing a batch needs to know of a profile: plain data, to send to another thread. */
-export interface HashRules {
-  readonly difficulty: number;
-  /** Whether the proof-of-work message ends with the previous block's hash (master). */
-  readonly powIncludesPreviousHash: boolean;
-}
-
 /** `'0'.repeat(d)` for every difficulty d (1..64). */
 const ZERO_PREFIXES = Array.from({ length: 65 }, (_, d) => '0'.repeat(d));
 
@@ -143,57 +78,15 @@ const ZERO_PREFIXES = Array.from({ length: 65 }, (_, d) => '0'.repeat(d));
  * zeros. (Hex, not the raw digest, which would be cheaper: the explorer runs this code in the
  * browser on a node:crypto shim that only makes hex.)
  */
-function powHolds(rules: HashRules, lastProofText: string, proofText: string, lastHash: string): boolean {
-  const digest = sha256Hex(
-    rules.powIncludesPreviousHash ? lastProofText + proofText + lastHash : lastProofText + proofText,
-  );
-  return digest.startsWith(ZERO_PREFIXES[rules.difficulty] as string);
-}
-
-/**
- * Hashes one batch and checks the links inside it and every proof of work in it. Pure: runs on
- * any thread, given the profile's {@link HashRules}.
- */
-export function checkHashBatch(rules: HashRules, batch: HashBatch): HashBatchResult {
-  const { from, canonicals, previousHashes, proofs, prevProof } = batch;
-  let linkFail = -1;
-  let powFail = -1;
-  let hash = '';
-  for (let j = 0; j < canonicals.length; j++) {
-    const claimed = previousHashes[j] ?? null;
-    if (j > 0 && linkFail < 0 && claimed !== hash) linkFail = from + j;
-    const lastProof = j > 0 ? (proofs[j - 1] as string) : prevProof;
-    if (powFail < 0 && lastProof !== null && !powHolds(rules, lastProof, proofs[j] as string, claimed ?? '')) {
-      powFail = from + j;
-    }
-    hash = sha256Hex(canonicals[j] as string);
-  }
-  return { from, to: from + canonicals.length, linkFail, powFail, lastHash: hash };
-}
-
-const chainHashingOf = new WeakMap<RuleProfile, ChainHashing>();
-
-/** The split chain rules of `profile`, when it is a tutorial profile (else undefined). */
-export function chainHashing(profile: RuleProfile): ChainHashing | undefined {
-  return chainHashingOf.get(profile);
-}
-
-/** Where runBlocks leaves the hashing it defers, and the first rule broken meanwhile. */
-interface Deferral {
-  readonly canonicals: string[];
-  readonly previousHashes: (string | null)[];
-  readonly proofs: string[];
-  /** Proof of the trusted block the list extends, once read. */
-  prevProof: string | null;
-  readonly batchSize: number;
-  /** Blocks handed out so far. */
-  flushed: number;
-  /** Hands out the blocks from `flushed` to `to`. */
-  flushTo(to: number): void;
-  error: ChainRuleError | null;
-  errorOffset: number;
-  /** Whether the error is reported after its block's link and proof checks (a reward error). */
-  errorAfterProof: boolean;
+function powHolds(
+  difficulty: number,
+  includesPreviousHash: boolean,
+  lastProofText: string,
+  proofText: string,
+  lastHash: string,
+): boolean {
+  const digest = sha256Hex(includesPreviousHash ? lastProofText + proofText + lastHash : lastProofText + proofText);
+  return digest.startsWith(ZERO_PREFIXES[difficulty] as string);
 }
 
 /** A block's JSON object, keys in the order the tutorial builds it, without a prototype. */
@@ -392,8 +285,6 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
     return inOrder ? value : transactionJson(sender as string, recipient as string, amount as JsonNumber);
   };
 
-  const hashRules: HashRules = { difficulty, powIncludesPreviousHash: spec.powIncludesPreviousHash };
-
   const linkError = (position: number, previousHash: JsonValue | undefined, lastIndex: number, lastHash: string) =>
     new ChainRuleError(
       ErrorCode.PreviousHashMismatch,
@@ -418,11 +309,8 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
    * tutorial builds; a block's canonical text is joined once from a reused list of pieces (no
    * ropes to flatten before hashing); each transaction's canonical text is a slice of it; arrays
    * are allocated at their final size.
-   *
-   * With `deferred`, the link and proof-of-work checks of every block after the first are left
-   * to `deferred.flush` (another thread), which gets the blocks in batches; see chainHashing.
    */
-  const runBlocks = (prev: Block | null, blocks: readonly JsonValue[], deferred: Deferral | null): Block[] => {
+  const validateBlocks = (prev: Block | null, blocks: readonly JsonValue[]): Block[] => {
     if (!prev && blocks.length === 0) {
       throw new ChainRuleError(
         ErrorCode.ChainEmpty,
@@ -440,243 +328,124 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
     // Pieces of the current block's canonical text, and where each transaction's text starts.
     const parts: string[] = [];
     const txStarts: number[] = [];
-    let k = 0;
-    try {
-      for (; k < count; k++) {
-        const value = blocks[k] as JsonValue;
-        const position = first + k;
-        if (!isJsonObject(value)) throw shapeError(position, `block must be an object (got ${describe(value)})`);
-        const inOrder = keysInOrder(value, BLOCK_KEYS);
-        if (!inOrder) {
-          const keyProblem = exactKeys(value, BLOCK_KEYS);
-          if (keyProblem) throw shapeError(position, keyProblem);
-        }
-        const { index, timestamp, transactions, proof } = value;
-        const previousHash = value.previous_hash;
-        if (!(index instanceof JsonNumber) || !index.isInteger) {
-          throw shapeError(position, `index must be an integer (got ${describe(index)})`);
-        }
-        const indexText = String(position);
-        if (index.text !== indexText) {
-          throw new ChainRuleError(
-            ErrorCode.IndexSequence,
-            position,
-            `index is ${index.text} but block ${position} of the chain must have index ${position}`,
-          );
-        }
-        if (!(timestamp instanceof JsonNumber) || !Number.isFinite(timestamp.toNumber())) {
-          throw shapeError(position, `timestamp must be a finite number (got ${describe(timestamp)})`);
-        }
-        if (!(proof instanceof JsonNumber) || !proof.isInteger || proof.text.charCodeAt(0) === 0x2d) {
-          throw new ChainRuleError(
-            ErrorCode.ProofFormat,
-            position,
-            `proof must be a non-negative integer (got ${describe(proof)})`,
-          );
-        }
-        if (!Array.isArray(transactions)) {
-          throw shapeError(position, `transactions must be a list (got ${describe(transactions)})`);
-        }
-        if (typeof previousHash !== 'string' && !(previousHash instanceof JsonNumber)) {
-          throw shapeError(position, `previous_hash must be a string (got ${describe(previousHash)})`);
-        }
-        const proofText = proof.text;
-        // After a passing link check previous_hash is the previous block's hash: lowercase hex,
-        // nothing to escape (and if the check fails, the text is never used). Deferred, the link
-        // is checked later: the block is hashed as sent.
-        const prevText = last && !deferred ? `"${lastHash}"` : previousHashText(previousHash);
-
-        // Written by index, never emptied: setting length to 0 would free the array's storage and
-        // make every block grow it again.
-        parts[0] = H_INDEX;
-        parts[1] = indexText;
-        parts[2] = H_PREV;
-        parts[3] = prevText;
-        parts[4] = H_PROOF;
-        parts[5] = proofText;
-        parts[6] = H_TIME;
-        parts[7] = timestamp.text;
-        parts[8] = H_TXS;
-        let n = 9;
-        let length = HEAD_FIXED + indexText.length + prevText.length + proofText.length + timestamp.text.length;
-
-        const txCount = transactions.length;
-        const txJson: JsonObject[] = new Array(txCount);
-        let rewards = 0;
-        let txsReused = true;
-        for (let t = 0; t < txCount; t++) {
-          const input = transactions[t];
-          const json = chainTransactionJson(input, position, t);
-          txJson[t] = json;
-          if (json !== input) txsReused = false;
-          const sender = json.sender as string;
-          if (sender === spec.rewardSender) rewards++;
-          const amountText = (json.amount as JsonNumber).text;
-          const recipientText = pyStringBody(json.recipient as string);
-          const senderText = pyStringBody(sender);
-          if (t > 0) {
-            parts[n++] = ', ';
-            length += 2;
-          }
-          txStarts[t] = length;
-          parts[n++] = T_AMOUNT;
-          parts[n++] = amountText;
-          parts[n++] = T_RECIPIENT;
-          parts[n++] = recipientText;
-          parts[n++] = T_SENDER;
-          parts[n++] = senderText;
-          parts[n++] = T_END;
-          length += TX_FIXED + amountText.length + recipientText.length + senderText.length;
-        }
-
-        if (deferred) {
-          deferred.previousHashes[k] = typeof previousHash === 'string' ? previousHash : null;
-          deferred.proofs[k] = proofText;
-        }
-        if (!last) {
-          checkGenesis(previousHash, proof, txCount);
-        } else {
-          if (k === 0) {
-            // The trusted block this extends: its proof and hash are known here.
-            lastProofText = powChallenge(last).prefix;
-            if (deferred) deferred.prevProof = lastProofText;
-          }
-          if (!deferred || k === 0) {
-            if (previousHash !== lastHash) throw linkError(position, previousHash, last.index, lastHash);
-          }
-          if (!deferred && !powHolds(hashRules, lastProofText, proofText, lastHash)) {
-            throw proofError(position, proofText, last.index);
-          }
-          const reward = rewardError(position, rewards, txJson[txCount - 1]);
-          if (reward) throw reward;
-        }
-
-        // Keys in sorted order, exactly as json.dumps(sort_keys=True) writes them.
-        parts[n++] = ']}';
-        if (parts.length !== n) parts.length = n;
-        const canonical = parts.join('');
-        const hash = deferred ? '' : sha256Hex(canonical);
-        const txs: Transaction[] = new Array(txCount);
-        for (let t = 0; t < txCount; t++) {
-          const start = txStarts[t] as number;
-          const end = t + 1 < txCount ? (txStarts[t + 1] as number) - 2 : canonical.length - 2;
-          txs[t] = { json: txJson[t] as JsonObject, canonical: canonical.slice(start, end) };
-        }
-        const json = txsReused && inOrder ? value : blockJson(index, timestamp, txJson, proof, previousHash);
-        const block: Block = { index: position, hash, json, transactions: txs };
-        out[k] = block;
-        last = block;
-        lastProofText = proofText;
-        lastHash = hash;
-        if (deferred) {
-          deferred.canonicals[k] = canonical;
-          if (k + 1 - deferred.flushed >= deferred.batchSize) deferred.flushTo(k + 1);
-        }
+    for (let k = 0; k < count; k++) {
+      const value = blocks[k] as JsonValue;
+      const position = first + k;
+      if (!isJsonObject(value)) throw shapeError(position, `block must be an object (got ${describe(value)})`);
+      const inOrder = keysInOrder(value, BLOCK_KEYS);
+      if (!inOrder) {
+        const keyProblem = exactKeys(value, BLOCK_KEYS);
+        if (keyProblem) throw shapeError(position, keyProblem);
       }
-    } catch (err) {
-      // Deferred: a rule broken at block k is reported only if no block before it (nor, for a
-      // reward, block k itself) fails its link or proof of work, which the batches will tell.
-      if (!deferred || !(err instanceof ChainRuleError)) throw err;
-      deferred.error = err;
-      deferred.errorOffset = k;
-      deferred.errorAfterProof = err.code === ErrorCode.RewardInvalid;
-      // A reward error leaves the block's link and proof to check, not its hash (nothing after
-      // it counts): its canonical text was never built.
-      if (deferred.errorAfterProof) deferred.canonicals[k] = '';
+      const { index, timestamp, transactions, proof } = value;
+      const previousHash = value.previous_hash;
+      if (!(index instanceof JsonNumber) || !index.isInteger) {
+        throw shapeError(position, `index must be an integer (got ${describe(index)})`);
+      }
+      const indexText = String(position);
+      if (index.text !== indexText) {
+        throw new ChainRuleError(
+          ErrorCode.IndexSequence,
+          position,
+          `index is ${index.text} but block ${position} of the chain must have index ${position}`,
+        );
+      }
+      if (!(timestamp instanceof JsonNumber) || !Number.isFinite(timestamp.toNumber())) {
+        throw shapeError(position, `timestamp must be a finite number (got ${describe(timestamp)})`);
+      }
+      if (!(proof instanceof JsonNumber) || !proof.isInteger || proof.text.charCodeAt(0) === 0x2d) {
+        throw new ChainRuleError(
+          ErrorCode.ProofFormat,
+          position,
+          `proof must be a non-negative integer (got ${describe(proof)})`,
+        );
+      }
+      if (!Array.isArray(transactions)) {
+        throw shapeError(position, `transactions must be a list (got ${describe(transactions)})`);
+      }
+      if (typeof previousHash !== 'string' && !(previousHash instanceof JsonNumber)) {
+        throw shapeError(position, `previous_hash must be a string (got ${describe(previousHash)})`);
+      }
+      const proofText = proof.text;
+      // After a passing link check previous_hash is the previous block's hash: lowercase hex,
+      // nothing to escape (and if the check fails, the text is never used).
+      const prevText = last ? `"${lastHash}"` : previousHashText(previousHash);
+
+      // Written by index, never emptied: setting length to 0 would free the array's storage and
+      // make every block grow it again.
+      parts[0] = H_INDEX;
+      parts[1] = indexText;
+      parts[2] = H_PREV;
+      parts[3] = prevText;
+      parts[4] = H_PROOF;
+      parts[5] = proofText;
+      parts[6] = H_TIME;
+      parts[7] = timestamp.text;
+      parts[8] = H_TXS;
+      let n = 9;
+      let length = HEAD_FIXED + indexText.length + prevText.length + proofText.length + timestamp.text.length;
+
+      const txCount = transactions.length;
+      const txJson: JsonObject[] = new Array(txCount);
+      let rewards = 0;
+      let txsReused = true;
+      for (let t = 0; t < txCount; t++) {
+        const input = transactions[t];
+        const json = chainTransactionJson(input, position, t);
+        txJson[t] = json;
+        if (json !== input) txsReused = false;
+        const sender = json.sender as string;
+        if (sender === spec.rewardSender) rewards++;
+        const amountText = (json.amount as JsonNumber).text;
+        const recipientText = pyStringBody(json.recipient as string);
+        const senderText = pyStringBody(sender);
+        if (t > 0) {
+          parts[n++] = ', ';
+          length += 2;
+        }
+        txStarts[t] = length;
+        parts[n++] = T_AMOUNT;
+        parts[n++] = amountText;
+        parts[n++] = T_RECIPIENT;
+        parts[n++] = recipientText;
+        parts[n++] = T_SENDER;
+        parts[n++] = senderText;
+        parts[n++] = T_END;
+        length += TX_FIXED + amountText.length + recipientText.length + senderText.length;
+      }
+
+      if (!last) {
+        checkGenesis(previousHash, proof, txCount);
+      } else {
+        // The trusted block this extends: its proof is known here.
+        if (k === 0) lastProofText = powChallenge(last).prefix;
+        if (previousHash !== lastHash) throw linkError(position, previousHash, last.index, lastHash);
+        if (!powHolds(difficulty, spec.powIncludesPreviousHash, lastProofText, proofText, lastHash)) {
+          throw proofError(position, proofText, last.index);
+        }
+        const reward = rewardError(position, rewards, txJson[txCount - 1]);
+        if (reward) throw reward;
+      }
+
+      // Keys in sorted order, exactly as json.dumps(sort_keys=True) writes them.
+      parts[n++] = ']}';
+      if (parts.length !== n) parts.length = n;
+      const canonical = parts.join('');
+      const hash = sha256Hex(canonical);
+      const txs: Transaction[] = new Array(txCount);
+      for (let t = 0; t < txCount; t++) {
+        const start = txStarts[t] as number;
+        const end = t + 1 < txCount ? (txStarts[t + 1] as number) - 2 : canonical.length - 2;
+        txs[t] = { json: txJson[t] as JsonObject, canonical: canonical.slice(start, end) };
+      }
+      const json = txsReused && inOrder ? value : blockJson(index, timestamp, txJson, proof, previousHash);
+      const block: Block = { index: position, hash, json, transactions: txs };
+      out[k] = block;
+      last = block;
+      lastProofText = proofText;
+      lastHash = hash;
     }
     return out;
-  };
-
-  const validateBlocks = (prev: Block | null, blocks: readonly JsonValue[]): Block[] => runBlocks(prev, blocks, null);
-
-  /**
-   * Starts a chain whose hashing is done elsewhere: runs every other rule now and hands out the
-   * blocks to hash in batches; `finish` then takes the batches' results and returns exactly what
-   * validateBlocks returns, or throws exactly what it throws.
-   */
-  const startDeferred = (
-    prev: Block | null,
-    blocks: readonly JsonValue[],
-    batchSize: number,
-    flush: (batch: HashBatch) => void,
-  ): DeferredChain => {
-    const count = blocks.length;
-    const deferral: Deferral = {
-      canonicals: new Array(count),
-      previousHashes: new Array(count),
-      proofs: new Array(count),
-      prevProof: null,
-      batchSize,
-      flushed: 0,
-      flushTo(to: number) {
-        const from = this.flushed;
-        if (to <= from) return;
-        flush({
-          from,
-          canonicals: this.canonicals.slice(from, to),
-          previousHashes: this.previousHashes.slice(from, to),
-          proofs: this.proofs.slice(from, to),
-          prevProof: from > 0 ? (this.proofs[from - 1] as string) : this.prevProof,
-        });
-        this.flushed = to;
-      },
-      error: null,
-      errorOffset: -1,
-      errorAfterProof: false,
-    };
-    const out = runBlocks(prev, blocks, deferral);
-    // Blocks whose link and proof can still decide the outcome.
-    const checkedTo = deferral.error ? deferral.errorOffset + (deferral.errorAfterProof ? 1 : 0) : count;
-    deferral.flushTo(checkedTo);
-    const first = prev ? prev.index + 1 : 1;
-    return {
-      batches: Math.ceil(checkedTo / batchSize),
-      finish(results: readonly HashBatchResult[]): Block[] {
-        const sorted = [...results].sort((a, b) => a.from - b.from);
-        // Earliest failing block; on the same block the link is reported before the proof.
-        let failAt = checkedTo;
-        let failIsLink = false;
-        let before: HashBatchResult | null = null;
-        for (const r of sorted) {
-          // The link into the batch: its first block against the last hash of the batch before.
-          if (before && r.from < failAt && deferral.previousHashes[r.from] !== before.lastHash) {
-            failAt = r.from;
-            failIsLink = true;
-          }
-          if (r.linkFail >= 0 && r.linkFail < failAt) {
-            failAt = r.linkFail;
-            failIsLink = true;
-          }
-          if (r.powFail >= 0 && r.powFail < failAt) {
-            failAt = r.powFail;
-            failIsLink = false;
-          }
-          before = r;
-        }
-        if (failAt < checkedTo) {
-          const value = blocks[failAt] as JsonObject;
-          const lastIndex = first + failAt - 1;
-          if (failIsLink) {
-            const lastHash = failAt > 0 ? sha256Hex(deferral.canonicals[failAt - 1] as string) : (prev as Block).hash;
-            throw linkError(first + failAt, value.previous_hash, lastIndex, lastHash);
-          }
-          throw proofError(first + failAt, deferral.proofs[failAt] as string, lastIndex);
-        }
-        if (deferral.error) throw deferral.error;
-        // Every link holds: each block's hash is the next one's previous_hash.
-        for (let k = 0; k + 1 < count; k++) {
-          (out[k] as { hash: string }).hash = deferral.previousHashes[k + 1] as string;
-        }
-        if (count > 0) {
-          const lastBatch = sorted[sorted.length - 1];
-          (out[count - 1] as { hash: string }).hash =
-            lastBatch && lastBatch.to === count
-              ? lastBatch.lastHash
-              : sha256Hex(deferral.canonicals[count - 1] as string);
-        }
-        return out;
-      },
-    };
   };
 
   const clientError = (code: ErrorCodeValue, message: string, field?: string): BlockforgeError =>
@@ -745,7 +514,6 @@ export function tutorialProfile(spec: TutorialProfileSpec, difficulty: number): 
 
     validateBlocks,
   };
-  chainHashingOf.set(profileObject, { rules: hashRules, startDeferred });
   return profileObject;
 }
 
