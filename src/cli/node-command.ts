@@ -60,7 +60,13 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   } catch (err) {
     fail(err);
   }
-  const app = await buildServer(node, { logger });
+  // The HTTP server logs only problems: its "Server listening at ..." lines (one per interface)
+  // would bury the single startup line printed below.
+  const httpLevel = logger.levels.values[options.logLevel] ?? 0;
+  const warnLevel = logger.levels.values.warn ?? 40;
+  const app = await buildServer(node, {
+    logger: logger.child({ component: 'http' }, { level: httpLevel > warnLevel ? options.logLevel : 'warn' }),
+  });
   try {
     if (options.peer && options.peer.length > 0) node.registerPeers(options.peer);
     await app.listen({ port: options.port, host: options.host });

@@ -140,6 +140,18 @@ describe('blockforge pow', () => {
   });
 });
 
+describe('blockforge node', () => {
+  it('prints one startup line with URL, profile and node id, before any log line', async () => {
+    const node = await startNode({ args: ['--log-level', 'info', '--difficulty', '3', '--profile', 'master'] });
+    const first = node.output().split('\n')[0] as string;
+    expect(first).toMatch(
+      /^blockforge node ready at http:\/\/127\.0\.0\.1:\d+ \(profile master, difficulty 3, node id [0-9a-f]{32}, data /,
+    );
+    expect(node.output()).not.toContain('Server listening');
+    expect(await node.stop()).toBe(0);
+  });
+});
+
 describe('help', () => {
   it.each([[['--help']], [['node', '--help']], [['verify', '--help']], [['pow', '--help']]])(
     'prints help for %j',
