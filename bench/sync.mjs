@@ -32,6 +32,7 @@ import { parseJson } from '../dist/core/json.js';
 import { MAX_PROOF, searchProof } from '../dist/core/pow.js';
 import { createProfile } from '../dist/core/profile.js';
 import { ChainStore } from '../dist/node/storage.js';
+import { freePort } from './support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '../dist/cli/main.js');
@@ -69,18 +70,6 @@ async function cleanup() {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // ---- the chain ---------------------------------------------------------------------------
 

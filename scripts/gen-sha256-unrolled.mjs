@@ -11,6 +11,7 @@
 //   caller ran the rounds before `start`, which do not depend on the changing words); the hash state
 //   (working variables plus the initial value) goes to the globals ha..hh.
 // - compressFixed(wk): 64 rounds with a fixed message, W+K given as 64 u32 at `wk`, on ha..hh.
+// - K: the round constants, for the kernel's scalar code (one copy for the whole kernel).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -66,6 +67,9 @@ lines.push(
 lines.push(
   '@inline function s1(x: v128): v128 { return v128.xor(v128.xor(rotr4(x, 17), rotr4(x, 19)), i32x4.shr_u(x, 10)); }',
 );
+lines.push('');
+lines.push('/** SHA-256 round constants (for the scalar parts of the kernel). */');
+lines.push(`export const K: StaticArray<u32> = [${K.map(hex).join(', ')}];`);
 lines.push('');
 lines.push('/** Hash state over 4 lanes after the last compression (h0..h7 of SHA-256). */');
 for (const v of V) lines.push(`export let h${v}: v128 = i32x4.splat(0);`);
