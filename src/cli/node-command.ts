@@ -67,20 +67,8 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   const app = await buildServer(node, {
     logger: logger.child({ component: 'http' }, { level: httpLevel > warnLevel ? options.logLevel : 'warn' }),
   });
-  try {
-    if (options.peer && options.peer.length > 0) node.registerPeers(options.peer);
-    await app.listen({ port: options.port, host: options.host });
-    if (options.autoSync) node.startNetwork();
-  } catch (err) {
-    await node.close();
-    fail(err);
-  }
-  const shown = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
-  const hostPart = shown.includes(':') ? `[${shown}]` : shown;
-  console.log(
-    `blockforge node ready at http://${hostPart}:${options.port} (profile ${node.profile.name}, difficulty ${node.profile.difficulty}, node id ${node.nodeId}, data ${dataDir})`,
-  );
-
+  // Handlers first: a signal that arrives as soon as the ready line is out (a supervisor, a test)
+  // must find them installed, or Node's default action kills the node without a clean shutdown.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -97,6 +85,19 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  try {
+    if (options.peer && options.peer.length > 0) node.registerPeers(options.peer);
+    await app.listen({ port: options.port, host: options.host });
+    if (options.autoSync) node.startNetwork();
+  } catch (err) {
+    await node.close();
+    fail(err);
+  }
+  const shown = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  const hostPart = shown.includes(':') ? `[${shown}]` : shown;
+  console.log(
+    `blockforge node ready at http://${hostPart}:${options.port} (profile ${node.profile.name}, difficulty ${node.profile.difficulty}, node id ${node.nodeId}, data ${dataDir})`,
+  );
 }
 
 function fail(err: unknown): never {
