@@ -101,8 +101,3 @@ export class ChainRuleError extends BlockforgeError {
     this.blockIndex = blockIndex;
   }
 }
-
-/** True when `value` is a {@link BlockforgeError} (also across realms/duplicated modules). */
-export function isBlockforgeError(value: unknown): value is BlockforgeError {
-  return value instanceof BlockforgeError;
-}

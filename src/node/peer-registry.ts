@@ -89,14 +89,6 @@ export class PeerRegistry {
     return undefined;
   }
 
-  /** Finds a tracked peer by host and port (how a push names its sender). */
-  find(host: string, port: number): PeerAddress | undefined {
-    for (const state of this.states.values()) {
-      if (state.address.host === host && state.address.port === port) return state.address;
-    }
-    return undefined;
-  }
-
   /** A successful exchange with the peer. */
   succeeded(key: string, info: { kind?: PeerKind; height?: number; nodeId?: string } = {}): void {
     const state = this.states.get(key);

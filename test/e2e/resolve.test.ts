@@ -7,6 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProfile } from '../../src/core/profile.js';
+import type { PeerReport } from '../../src/node/peer-network.js';
 import { type Answer, call, cleanupAll, type RunningNode, startNode } from '../support/harness.js';
 import {
   deepNestingPeer,
@@ -77,16 +78,6 @@ async function chainOf(node: RunningNode): Promise<ChainBody> {
 async function register(node: RunningNode, urls: string[]): Promise<void> {
   const answer = await call(`${node.url}/nodes/register`, { body: { nodes: urls } });
   expect(answer.status, answer.text).toBe(201);
-}
-
-interface PeerReport {
-  peer: string;
-  status: string;
-  length?: number;
-  code?: string;
-  misbehaved?: boolean;
-  reason?: string;
-  ms: number;
 }
 
 async function resolve(node: RunningNode): Promise<{ answer: Answer; ms: number; reports: Map<string, PeerReport> }> {
