@@ -15,8 +15,9 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BranchValidator } from '../dist/core/chain.js';
 import { parseJson, writeJson } from '../dist/core/json.js';
-import { createProfile } from '../dist/core/profile.js';
+import { createProfile } from '../dist/core/profiles.js';
 import { ProofMiner } from '../dist/node/miner.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,21 +54,18 @@ export async function buildChain({ blocks, difficulty, log = () => {} }) {
   const baseTime = 1_700_000_000.123456;
   const texts = [];
   try {
-    let prev = profile.createGenesis(baseTime);
-    texts.push(writeJson(prev.json));
+    const genesis = profile.createGenesis(baseTime);
+    texts.push(writeJson(genesis.json));
+    // The chain so far, as the profile's rules see it: each block is built on its view.
+    const chain = new BranchValidator(profile, null).add([genesis.json]);
     let lastLog = started;
     for (let i = 2; i <= blocks; i++) {
-      const result = await miner.search(profile.powChallenge(prev));
+      const template = profile.blockTemplate(chain.view, nodeId);
+      const result = await miner.search(template.puzzle);
       hashes += result.hashes;
-      const block = profile.forgeBlock({
-        prev,
-        proof: result.proof,
-        pending: transactionsFor(profile, i),
-        nodeId,
-        timestampSeconds: baseTime + i * 9.871 + (i % 1000) / 1e6,
-      });
+      const block = template.seal(result.proof, transactionsFor(profile, i), baseTime + i * 9.871 + (i % 1000) / 1e6);
       texts.push(writeJson(block.json));
-      prev = block;
+      chain.add([block.json]);
       const now = performance.now();
       if (now - lastLog > 10_000) {
         lastLog = now;

@@ -27,10 +27,10 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateChainResponse } from '../dist/core/chain.js';
-import { parseJson } from '../dist/core/json.js';
+import { BranchValidator, validateChainResponse } from '../dist/core/chain.js';
+import { parseJson, writeJson } from '../dist/core/json.js';
 import { MAX_PROOF, searchProof } from '../dist/core/pow.js';
-import { createProfile } from '../dist/core/profile.js';
+import { createProfile } from '../dist/core/profiles.js';
 import { ChainStore } from '../dist/node/storage.js';
 import { freePort } from './support.mjs';
 
@@ -86,18 +86,13 @@ function buildChain(profile, count) {
   const nodeId = 'b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
   const baseTime = 1_700_000_000.123456;
   const blocks = [profile.createGenesis(baseTime)];
+  const chain = new BranchValidator(profile, null).add([blocks[0].json]);
   for (let i = 2; i <= count; i++) {
-    const prev = blocks[blocks.length - 1];
-    const { proof } = searchProof(profile.powChallenge(prev), 0, MAX_PROOF);
-    blocks.push(
-      profile.forgeBlock({
-        prev,
-        proof,
-        pending: transactionsFor(profile, i),
-        nodeId,
-        timestampSeconds: baseTime + i * 9.871 + (i % 1000) / 1e6,
-      }),
-    );
+    const template = profile.blockTemplate(chain.view, nodeId);
+    const { proof } = searchProof(template.puzzle, 0, MAX_PROOF);
+    const block = template.seal(proof, transactionsFor(profile, i), baseTime + i * 9.871 + (i % 1000) / 1e6);
+    chain.add([block.json]);
+    blocks.push(block);
   }
   return blocks;
 }
@@ -109,10 +104,11 @@ function buildChain(profile, count) {
  */
 function writeDataDir(blocks, count, prefix) {
   const dir = tempDir(prefix);
-  const store = ChainStore.open(dir, { profile: PROFILE, difficulty: DIFFICULTY });
+  const store = ChainStore.open(dir, { profile: PROFILE, params: { difficulty: DIFFICULTY } });
+  const stored = (block) => ({ block, text: writeJson(block.json), diff: [] });
   try {
-    store.initGenesis(blocks[0]);
-    store.replaceChain(1, blocks.slice(1, count), []);
+    store.initGenesis(stored(blocks[0]));
+    store.replaceChain(1, [], blocks.slice(1, count).map(stored), []);
   } finally {
     store.close();
   }

@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateChainResponse } from '../dist/core/chain.js';
 import { parseJson } from '../dist/core/json.js';
-import { createProfile } from '../dist/core/profile.js';
+import { createProfile } from '../dist/core/profiles.js';
 import { DEFAULT_BLOCKS, DEFAULT_DIFFICULTY, ensureChain, intArg } from './make-chain.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,8 @@
 /**
  * One error shape for every answer that is not a success:
  * `{"statusCode": 400, "code": "MISSING_VALUES", "error": "Bad Request", "message": "..."}`
- * (plus `field` when one request field is at fault). Fastify's own errors are mapped onto it.
+ * (plus `field` when one request field is at fault). Errors carry a code and no status: the one
+ * table below maps codes to statuses. Fastify's own errors are mapped onto the same shape.
  */
 
 import { STATUS_CODES } from 'node:http';
@@ -49,6 +50,48 @@ export function sendError(reply: FastifyReply, body: ErrorBody): FastifyReply {
   return reply.code(body.statusCode).type('application/json; charset=utf-8').send(JSON.stringify(body));
 }
 
+/**
+ * The HTTP status of every error code; a code not listed is a client's fault (400). Chain rules
+ * broken by a body (a pushed block) are 422: the JSON was fine, its content breaks a rule.
+ */
+const STATUS_OF_CODE: Partial<Record<ErrorCodeValue, number>> = {
+  [ErrorCode.BodyTooLarge]: 413,
+  [ErrorCode.UnsupportedMediaType]: 415,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.MethodNotAllowed]: 405,
+  [ErrorCode.PeerBanned]: 403,
+  [ErrorCode.ChainEnvelope]: 422,
+  [ErrorCode.ChainEmpty]: 422,
+  [ErrorCode.LengthMismatch]: 422,
+  [ErrorCode.GenesisInvalid]: 422,
+  [ErrorCode.BlockShape]: 422,
+  [ErrorCode.IndexSequence]: 422,
+  [ErrorCode.PreviousHashMismatch]: 422,
+  [ErrorCode.ProofFormat]: 422,
+  [ErrorCode.ProofOfWork]: 422,
+  [ErrorCode.TransactionInvalid]: 422,
+  [ErrorCode.RewardInvalid]: 422,
+  [ErrorCode.BlockTooLarge]: 413,
+  [ErrorCode.PeerUnreachable]: 502,
+  [ErrorCode.PeerTimeout]: 502,
+  [ErrorCode.PeerTooLarge]: 502,
+  [ErrorCode.PeerHttpStatus]: 502,
+  [ErrorCode.PeerBadResponse]: 502,
+  [ErrorCode.PeerIsSelf]: 400,
+  [ErrorCode.DataDirMismatch]: 500,
+  [ErrorCode.UnknownProfile]: 400,
+  [ErrorCode.ShuttingDown]: 503,
+  [ErrorCode.MempoolFull]: 503,
+  [ErrorCode.TooManyStreams]: 503,
+  [ErrorCode.ExplorerNotBuilt]: 503,
+  [ErrorCode.Internal]: 500,
+};
+
+/** The HTTP status the API answers an error of `code` with. */
+export function statusOf(code: ErrorCodeValue): number {
+  return STATUS_OF_CODE[code] ?? 400;
+}
+
 const FASTIFY_CODES: Record<string, ErrorCodeValue> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.BodyTooLarge,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UnsupportedMediaType,
@@ -62,8 +105,9 @@ export function handleError(
   reply: FastifyReply,
 ): FastifyReply {
   if (error instanceof BlockforgeError) {
-    if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    return sendError(reply, errorBody(error.statusCode, error.code, error.message, error.field));
+    const status = statusOf(error.code);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, errorBody(status, error.code, error.message, error.field));
   }
   const fastifyError = error as FastifyError;
   const status = fastifyError.statusCode;

@@ -10,8 +10,10 @@ import { ErrorCode } from '../core/errors.js';
 import { writeJson } from '../core/json.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
 import type { NodeEventMap } from '../node/node-events.js';
+import type { NodeServices } from '../node/open-node.js';
 import { NODE_ID_HEADER } from '../node/peer-client.js';
-import { ERROR_SCHEMA, errorBody } from './errors.js';
+import type { NetworkEventMap } from '../node/peer-network.js';
+import { ERROR_SCHEMA, errorBody, sendError, statusOf } from './errors.js';
 
 /** Error code of the 503 answered when {@link EventStreamOptions.maxClients} streams are open. */
 export const TOO_MANY_STREAMS = ErrorCode.TooManyStreams;
@@ -42,9 +44,11 @@ export const STREAM_EVENTS = ['block', 'transaction', 'chain-replaced', 'peers',
 type StreamEvent = (typeof STREAM_EVENTS)[number];
 
 /** The `data:` line of each node event. Blocks and transactions keep their numbers' Python text. */
-const serializers: { [K in StreamEvent]: (...args: NodeEventMap[K]) => string } = {
+type StreamEventMap = NodeEventMap & NetworkEventMap;
+
+const serializers: { [K in StreamEvent]: (...args: StreamEventMap[K]) => string } = {
   block: ({ block, source, peer }) =>
-    `{"index":${block.index},"hash":"${block.hash}","source":${JSON.stringify(source)}${
+    `{"index":${block.height},"hash":"${block.hash}","source":${JSON.stringify(source)}${
       peer === undefined ? '' : `,"peer":${JSON.stringify(peer)}`
     },"block":${writeJson(block.json)}}`,
   transaction: (event) =>
@@ -64,18 +68,22 @@ export class EventHub {
   private readonly unsubscribe: (() => void)[] = [];
   private heartbeat: NodeJS.Timeout | null = null;
 
+  private readonly node: BlockforgeNode;
+
   constructor(
-    private readonly node: BlockforgeNode,
+    services: NodeServices,
     options: EventStreamOptions = {},
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {
+    this.node = services.node;
     this.options = { ...EVENT_STREAM_DEFAULTS, ...options };
-    // Listeners typed loosely: one loop over every event name, each with its own serializer.
-    const events = node.events as unknown as {
-      on(name: StreamEvent, listener: (...args: unknown[]) => void): void;
-      off(name: StreamEvent, listener: (...args: unknown[]) => void): void;
-    };
     for (const name of STREAM_EVENTS) {
+      // Peer list changes come from the network beside the node; everything else from the node.
+      // Listeners typed loosely: one loop over every event name, each with its own serializer.
+      const events = (name === 'peers' ? services.network.events : services.node.events) as unknown as {
+        on(name: StreamEvent, listener: (...args: unknown[]) => void): void;
+        off(name: StreamEvent, listener: (...args: unknown[]) => void): void;
+      };
       const serialize = serializers[name] as (...args: unknown[]) => string;
       const listener = (...args: unknown[]): void => {
         if (this.clients.size === 0) return;
@@ -120,7 +128,7 @@ export class EventHub {
       height: this.node.chain.length,
       pending: this.node.pendingTransactions.length,
       profile: this.node.profile.name,
-      difficulty: this.node.profile.difficulty,
+      ...this.node.profile.params,
     };
     res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`);
     if (this.heartbeat === null) {
@@ -166,8 +174,12 @@ export class EventHub {
 }
 
 /** Registers `GET /events` on `app`. */
-export function registerEvents(app: FastifyInstance, node: BlockforgeNode, options: EventStreamOptions = {}): EventHub {
-  const hub = new EventHub(node, options, (err) => app.log.error({ err }, 'event stream: an event was not sent'));
+export function registerEvents(
+  app: FastifyInstance,
+  services: NodeServices,
+  options: EventStreamOptions = {},
+): EventHub {
+  const hub = new EventHub(services, options, (err) => app.log.error({ err }, 'event stream: an event was not sent'));
   // Before the server closes: an open stream would otherwise keep app.close() waiting forever.
   app.addHook('preClose', async () => hub.close());
 
@@ -193,12 +205,14 @@ export function registerEvents(app: FastifyInstance, node: BlockforgeNode, optio
     },
     (_request, reply) => {
       if (hub.full) {
-        const body = errorBody(
-          503,
-          ErrorCode.TooManyStreams,
-          `too many event streams are open (${hub.size}); try again later`,
+        return sendError(
+          reply,
+          errorBody(
+            statusOf(ErrorCode.TooManyStreams),
+            ErrorCode.TooManyStreams,
+            `too many event streams are open (${hub.size}); try again later`,
+          ),
         );
-        return reply.code(503).type('application/json; charset=utf-8').send(JSON.stringify(body));
       }
       reply.hijack();
       hub.open(reply.raw);

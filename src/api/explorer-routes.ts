@@ -9,6 +9,7 @@ import { canonicalJson } from '../core/canonical.js';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, JsonNumber, type JsonValue, newJsonObject, writeJson } from '../core/json.js';
 import { meetsDifficulty, powDigest } from '../core/pow.js';
+import { isTutorialProfile } from '../core/tutorial-profile.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
 import { ERROR_SCHEMA, sendJson } from './errors.js';
 
@@ -49,6 +50,15 @@ export function decimalOf(text: string): Decimal {
 function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
   const scale = Math.min(a.scale, b.scale);
   return [a.digits * 10n ** BigInt(a.scale - scale), b.digits * 10n ** BigInt(b.scale - scale), scale];
+}
+
+/**
+ * What an amount adds to a sum: its exact value, or nothing for what is not a finite number (a
+ * tutorial peer's chain may hold any JSON a client posted: `"5"`, `null`, `NaN`).
+ */
+function amountOf(value: JsonValue | undefined): Decimal {
+  if (!(value instanceof JsonNumber)) return ZERO;
+  return /^-?\d/.test(value.text) ? decimalOf(value.text) : ZERO;
 }
 
 /** `a + b`, exactly. */
@@ -125,15 +135,14 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
         throw new BlockforgeError(
           ErrorCode.NotFound,
           `block ${index} does not exist (the chain has ${chain.length} blocks)`,
-          {
-            statusCode: 404,
-          },
         );
       }
       const prev = chain[index - 2];
+      const profile = node.profile;
       let pow: JsonValue = null;
-      if (prev) {
-        const challenge = node.profile.powChallenge(prev);
+      // The tutorial's puzzle, shown step by step (other profiles' proofs of work are over a header).
+      if (prev && isTutorialProfile(profile)) {
+        const challenge = profile.powChallengeFor((prev.json.proof as JsonNumber).text, prev.hash);
         const proof = block.json.proof as JsonNumber;
         const digest = powDigest(challenge, proof.text);
         pow = fromPlain({
@@ -144,7 +153,7 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
         });
       }
       const out = newJsonObject();
-      out.index = JsonNumber.int(block.index);
+      out.index = JsonNumber.int(block.height);
       out.hash = block.hash;
       out.canonical = canonicalJson(block.json);
       out.pow = pow;
@@ -200,21 +209,21 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
         const txs = block.transactions;
         for (let t = txs.length - 1; t >= 0; t--) {
           const json = txs[t]!.json;
-          const amount = decimalOf((json.amount as JsonNumber).text);
           const isIn = json.recipient === address;
           const isOut = json.sender === address;
           if (!isIn && !isOut) continue;
+          const amount = amountOf(json.amount);
           if (isIn) received = addDecimal(received, amount);
           if (isOut) sent = addDecimal(sent, amount);
           count++;
-          if (history.length < limit) history.push(entry(block.index, block.json.timestamp ?? null, json));
+          if (history.length < limit) history.push(entry(block.height, block.json.timestamp ?? null, json));
         }
       }
       let pendingNet = ZERO;
       const pending: JsonValue[] = [];
       for (const tx of node.pendingTransactions) {
         const { json } = tx;
-        const amount = decimalOf((json.amount as JsonNumber).text);
+        const amount = amountOf(json.amount);
         if (json.recipient === address) pendingNet = addDecimal(pendingNet, amount);
         if (json.sender === address) pendingNet = subtractDecimal(pendingNet, amount);
         if ((json.recipient === address || json.sender === address) && pending.length < limit) {

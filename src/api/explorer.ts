@@ -12,8 +12,8 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ErrorCode } from '../core/errors.js';
-import type { BlockforgeNode } from '../node/blockforge-node.js';
-import { errorBody } from './errors.js';
+import type { NodeServices } from '../node/open-node.js';
+import { errorBody, sendError, statusOf } from './errors.js';
 import { type EventHub, type EventStreamOptions, registerEvents } from './explorer-events.js';
 import { registerExplorerRoutes } from './explorer-routes.js';
 
@@ -110,12 +110,14 @@ function registerStatic(app: FastifyInstance, webRoot: string): void {
   const index = files.get('index.html');
   const page = async (_request: unknown, reply: FastifyReply): Promise<FastifyReply> => {
     if (!index) {
-      const body = errorBody(
-        503,
-        ErrorCode.ExplorerNotBuilt,
-        `the block explorer is not built (no ${webRoot}index.html): run npm run build`,
+      return sendError(
+        reply,
+        errorBody(
+          statusOf(ErrorCode.ExplorerNotBuilt),
+          ErrorCode.ExplorerNotBuilt,
+          `the block explorer is not built (no ${webRoot}index.html): run npm run build`,
+        ),
       );
-      return reply.code(503).type('application/json; charset=utf-8').send(JSON.stringify(body));
     }
     return sendFile(reply, index);
   };
@@ -194,9 +196,13 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
  * Registers the explorer: the web app, `/events`, `/blocks/:index/hash` and `/addresses`.
  * Returns the event hub (tests read how many streams are open).
  */
-export function registerExplorer(app: FastifyInstance, node: BlockforgeNode, options: ExplorerOptions = {}): EventHub {
+export function registerExplorer(
+  app: FastifyInstance,
+  services: NodeServices,
+  options: ExplorerOptions = {},
+): EventHub {
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
   registerStatic(app, webRoot.endsWith(sep) ? webRoot : `${webRoot}${sep}`);
-  registerExplorerRoutes(app, node);
-  return registerEvents(app, node, options.events);
+  registerExplorerRoutes(app, services.node);
+  return registerEvents(app, services, options.events);
 }

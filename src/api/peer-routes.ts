@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, type JsonValue, writeJson } from '../core/json.js';
-import type { BlockforgeNode } from '../node/blockforge-node.js';
+import type { NodeServices } from '../node/open-node.js';
 import { MAX_LOCATOR, SYNC_PAGE } from '../node/peer-network.js';
 import { sendJson } from './errors.js';
 
@@ -26,9 +26,7 @@ function body(request: FastifyRequest): JsonValue {
 }
 
 /** Registers the peer protocol routes of `node`. */
-export function registerPeerRoutes(app: FastifyInstance, node: BlockforgeNode): void {
-  const network = node.network;
-
+export function registerPeerRoutes(app: FastifyInstance, { node, network }: NodeServices): void {
   app.get(
     '/peer/status',
     {
@@ -40,8 +38,12 @@ export function registerPeerRoutes(app: FastifyInstance, node: BlockforgeNode): 
             properties: {
               node_id: { type: 'string' },
               profile: { type: 'string' },
-              difficulty: { type: 'integer' },
+              difficulty: {
+                type: 'integer',
+                description: "the profile's parameters, each a key (the tutorial's: difficulty)",
+              },
               height: { type: 'integer' },
+              work: { type: 'string', description: "the chain's total work, a decimal integer" },
               tip: { type: 'string' },
               genesis: { type: 'string' },
             },

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, isJsonObject, type JsonValue, newJsonObject, writeJson } from '../core/json.js';
-import type { BlockforgeNode } from '../node/blockforge-node.js';
+import type { NodeServices } from '../node/open-node.js';
 import { ERROR_SCHEMA, sendJson } from './errors.js';
 
 /** Longest list `/nodes/register` takes in one call. */
@@ -192,13 +192,14 @@ function objectBody(
 }
 
 /** Registers every route of `node` on `app`. */
-export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void {
+export function registerRoutes(app: FastifyInstance, { node, network }: NodeServices): void {
   app.addSchema(transaction);
 
   app.get('/mine', { schema: schemas.mine }, async (_request, reply) => {
     const { block, mining } = await node.mine();
     const out = newJsonObject();
     out.message = 'New Block Forged';
+    // The tutorial's answer: the block without its timestamp.
     out.index = block.json.index as JsonValue;
     out.transactions = block.json.transactions as JsonValue;
     out.proof = block.json.proof as JsonValue;
@@ -248,12 +249,12 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
       }
       return item;
     });
-    const total = node.registerPeers(strings);
+    const total = network.registerPeers(strings);
     return sendJson(reply, 201, writeJson(fromPlain({ message: 'New nodes have been added', total_nodes: total })));
   });
 
   app.get('/nodes/resolve', { schema: schemas.resolve }, async (_request, reply) => {
-    const outcome = await node.resolve();
+    const outcome = await network.resolve();
     const message = outcome.replaced ? 'Our chain was replaced' : 'Our chain is authoritative';
     const field = outcome.replaced ? 'new_chain' : 'chain';
     const peers = writeJson(fromPlain(outcome.peers));
@@ -274,7 +275,6 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
       throw new BlockforgeError(
         ErrorCode.NotFound,
         `block ${index} does not exist (the chain has ${node.chain.length} blocks)`,
-        { statusCode: 404 },
       );
     }
     const list = node.blocksJson(index - 1, index);
@@ -287,8 +287,8 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
   });
 
   app.get('/nodes', { schema: schemas.nodes }, async (_request, reply) => {
-    const nodes = node.peers.map((p) => p.key);
-    return sendJson(reply, 200, writeJson(fromPlain({ nodes, count: nodes.length, peers: node.network.health() })));
+    const nodes = network.peers.map((p) => p.key);
+    return sendJson(reply, 200, writeJson(fromPlain({ nodes, count: nodes.length, peers: network.health() })));
   });
 
   app.get('/mining', { schema: schemas.mining }, async (_request, reply) => {
@@ -302,7 +302,7 @@ export function registerRoutes(app: FastifyInstance, node: BlockforgeNode): void
           last_rate: status.lastRate,
           threads: status.threads,
           kernel: status.kernel,
-          difficulty: node.profile.difficulty,
+          ...node.profile.params,
           profile: node.profile.name,
         }),
       ),

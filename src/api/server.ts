@@ -7,7 +7,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { parseJson } from '../core/json.js';
-import type { BlockforgeNode } from '../node/blockforge-node.js';
+import type { NodeServices } from '../node/open-node.js';
 import { NODE_ID_HEADER } from '../node/peer-client.js';
 import { errorBody, handleError, sendError } from './errors.js';
 import { registerExplorer, registerOpenApi } from './explorer.js';
@@ -26,7 +26,8 @@ export interface ServerOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Builds (does not start) the HTTP server of `node`. */
-export async function buildServer(node: BlockforgeNode, options: ServerOptions = {}): Promise<FastifyInstance> {
+export async function buildServer(services: NodeServices, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const { node } = services;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -94,9 +95,9 @@ export async function buildServer(node: BlockforgeNode, options: ServerOptions =
 
   // The OpenAPI generator first: it documents only the routes added after it.
   await registerOpenApi(app);
-  registerRoutes(app, node);
-  registerPeerRoutes(app, node);
-  registerExplorer(app, node);
+  registerRoutes(app, services);
+  registerPeerRoutes(app, services);
+  registerExplorer(app, services);
   await app.ready();
   return app;
 }

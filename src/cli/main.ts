@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { BlockforgeError } from '../core/errors.js';
 import { KERNEL_NAMES } from '../core/pow-kernel.js';
-import { PROFILE_NAMES } from '../core/profile.js';
+import { PROFILE_NAMES } from '../core/profiles.js';
 import { runNode } from './node-command.js';
 import { advertiseOption, collect, intOption, secondsOption } from './options.js';
 import { lastHashOption, lastProofOption, runPow } from './pow-command.js';

@@ -5,8 +5,8 @@ import { pino } from 'pino';
 import { buildServer } from '../api/server.js';
 import { BlockforgeError } from '../core/errors.js';
 import type { KernelName } from '../core/pow-kernel.js';
-import { createProfile } from '../core/profile.js';
-import { BlockforgeNode } from '../node/blockforge-node.js';
+import { createProfile } from '../core/profiles.js';
+import { closeNode, type NodeServices, openNode } from '../node/open-node.js';
 
 /** Parsed options of `blockforge node`. */
 export interface NodeCommandOptions {
@@ -35,13 +35,13 @@ export function defaultDataDir(port: number): string {
 export async function runNode(options: NodeCommandOptions): Promise<void> {
   const logger = pino({ level: options.logLevel });
   const dataDir = options.dataDir ? resolvePath(options.dataDir) : defaultDataDir(options.port);
-  let node: BlockforgeNode;
+  let services: NodeServices;
   try {
     const profile = createProfile(
       options.profile,
       options.difficulty === undefined ? {} : { difficulty: options.difficulty },
     );
-    node = BlockforgeNode.open({
+    services = openNode({
       dataDir,
       profile,
       port: options.port,
@@ -64,7 +64,8 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   // would bury the single startup line printed below.
   const httpLevel = logger.levels.values[options.logLevel] ?? 0;
   const warnLevel = logger.levels.values.warn ?? 40;
-  const app = await buildServer(node, {
+  const { node, network } = services;
+  const app = await buildServer(services, {
     logger: logger.child({ component: 'http' }, { level: httpLevel > warnLevel ? options.logLevel : 'warn' }),
   });
   // Handlers first: a signal that arrives as soon as the ready line is out (a supervisor, a test)
@@ -79,24 +80,28 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
     logger.info({ signal }, 'shutting down');
     void (async () => {
       await app.close();
-      await node.close();
+      await closeNode(services);
       process.exit(0);
     })();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   try {
-    if (options.peer && options.peer.length > 0) node.registerPeers(options.peer);
+    if (options.peer && options.peer.length > 0) network.registerPeers(options.peer);
     await app.listen({ port: options.port, host: options.host });
-    if (options.autoSync) node.startNetwork();
+    if (options.autoSync) network.start();
   } catch (err) {
-    await node.close();
+    await closeNode(services);
     fail(err);
   }
   const shown = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   const hostPart = shown.includes(':') ? `[${shown}]` : shown;
   console.log(
-    `blockforge node ready at http://${hostPart}:${options.port} (profile ${node.profile.name}, difficulty ${node.profile.difficulty}, node id ${node.nodeId}, data ${dataDir})`,
+    `blockforge node ready at http://${hostPart}:${options.port} (profile ${node.profile.name}${Object.entries(
+      node.profile.params,
+    )
+      .map(([k, v]) => `, ${k} ${v}`)
+      .join('')}, node id ${node.nodeId}, data ${dataDir})`,
   );
 }
 

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { powDigest } from '../core/pow.js';
 import type { KernelName } from '../core/pow-kernel.js';
-import { createProfile } from '../core/profile.js';
+import { createTutorialProfile } from '../core/profiles.js';
 import { type MiningProgress, ProofMiner } from '../node/miner.js';
 
 /** Parsed options of `blockforge pow`. */
@@ -37,17 +37,17 @@ const grouped = new Intl.NumberFormat('en');
 
 /** Runs the search; resolves with the process exit code. */
 export async function runPow(options: PowOptions): Promise<number> {
-  const profile = createProfile(
+  const profile = createTutorialProfile(
     options.profile,
     options.difficulty === undefined ? {} : { difficulty: options.difficulty },
   );
-  if (profile.powNeedsPreviousHash && options.lastHash === undefined) {
+  if (profile.powIncludesPreviousHash && options.lastHash === undefined) {
     throw new BlockforgeError(
       ErrorCode.InvalidOption,
       `the ${profile.name} profile needs --last-hash (the previous block's hash)`,
     );
   }
-  if (!profile.powNeedsPreviousHash && options.lastHash !== undefined) {
+  if (!profile.powIncludesPreviousHash && options.lastHash !== undefined) {
     throw new BlockforgeError(ErrorCode.InvalidOption, `the ${profile.name} profile does not use --last-hash`);
   }
   const challenge = profile.powChallengeFor(options.lastProof, options.lastHash ?? '');

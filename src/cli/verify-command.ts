@@ -5,7 +5,7 @@ import type { Block } from '../core/block.js';
 import { validateChainResponse } from '../core/chain.js';
 import { type BlockforgeError, ChainRuleError } from '../core/errors.js';
 import { isJsonObject, type JsonValue, parseJson } from '../core/json.js';
-import { createProfile } from '../core/profile.js';
+import { createProfile } from '../core/profiles.js';
 
 /** Parsed options of `blockforge verify`. */
 export interface VerifyOptions {
@@ -34,7 +34,8 @@ export function runVerify(file: string, options: VerifyOptions): number {
   let value: JsonValue;
   try {
     if (statSync(file).size > MAX_FILE_BYTES) throw new Error(`${file} is larger than 1 GiB`);
-    value = parseJson(readFileSync(file, 'utf8'));
+    // A tutorial node writes NaN and Infinity where its clients sent them: read them as Python does.
+    value = parseJson(readFileSync(file, 'utf8'), { nonFinite: true });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     report(
@@ -49,6 +50,8 @@ export function runVerify(file: string, options: VerifyOptions): number {
     profileName,
     options.difficulty === undefined ? {} : { difficulty: options.difficulty },
   );
+  // "seed profile, difficulty 4"
+  const rules = [`${profile.name} profile`, ...Object.entries(profile.params).map(([k, v]) => `${k} ${v}`)].join(', ');
   let blocks: Block[];
   try {
     blocks = validateChainResponse(profile, value);
@@ -59,20 +62,20 @@ export function runVerify(file: string, options: VerifyOptions): number {
         valid: false,
         file,
         profile: profile.name,
-        difficulty: profile.difficulty,
+        ...profile.params,
         block: err.blockIndex,
         code: err.code,
         message: err.message,
       },
-      `INVALID (${profile.name} profile, difficulty ${profile.difficulty}): ${err.blockIndex > 0 ? `block ${err.blockIndex} breaks ${err.code}` : err.code}\n  ${err.message}`,
+      `INVALID (${rules}): ${err.blockIndex > 0 ? `block ${err.blockIndex} breaks ${err.code}` : err.code}\n  ${err.message}`,
       'err',
     );
     return 1;
   }
   const tip = blocks[blocks.length - 1] as Block;
   report(
-    { valid: true, file, profile: profile.name, difficulty: profile.difficulty, length: blocks.length, tip: tip.hash },
-    `valid: ${blocks.length} blocks (${profile.name} profile, difficulty ${profile.difficulty}), tip ${tip.hash}`,
+    { valid: true, file, profile: profile.name, ...profile.params, length: blocks.length, tip: tip.hash },
+    `valid: ${blocks.length} blocks (${rules}), tip ${tip.hash}`,
     'out',
   );
   return 0;

@@ -1,8 +1,8 @@
 /**
  * One error type for the whole code base: every failure carries a stable `code` that callers,
- * tests and API clients can switch on, an HTTP status for the API edge, and, when a peer caused
- * it, whether that peer misbehaved (sent something an honest node never sends) or merely failed
- * (unreachable, slow).
+ * tests and API clients can switch on. It carries no HTTP status (one table in `src/api/errors.ts`
+ * maps codes to statuses) and no verdict on a peer (the network layer decides whether the
+ * connection that sent the data misbehaved).
  */
 
 /** Stable error codes. Adding a code is fine; renaming one is a breaking change. */
@@ -34,6 +34,7 @@ export const ErrorCode = {
   ProofOfWork: 'PROOF_OF_WORK',
   TransactionInvalid: 'TRANSACTION_INVALID',
   RewardInvalid: 'REWARD_INVALID',
+  BlockTooLarge: 'BLOCK_TOO_LARGE',
   // Talking to peers.
   PeerUnreachable: 'PEER_UNREACHABLE',
   PeerTimeout: 'PEER_TIMEOUT',
@@ -58,10 +59,6 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Options for {@link BlockforgeError}. */
 export interface BlockforgeErrorOptions {
-  /** HTTP status the API answers with; 400 unless said otherwise. */
-  statusCode?: number;
-  /** Set when a peer caused the error: true if it misbehaved, false if it merely failed. */
-  peerMisbehaved?: boolean;
   /** The request field at fault, when there is one (shown next to that field by clients). */
   field?: string;
   cause?: unknown;
@@ -70,16 +67,12 @@ export interface BlockforgeErrorOptions {
 /** The base class of every error blockforge raises on purpose. */
 export class BlockforgeError extends Error {
   readonly code: ErrorCodeValue;
-  readonly statusCode: number;
-  readonly peerMisbehaved: boolean | undefined;
   readonly field: string | undefined;
 
   constructor(code: ErrorCodeValue, message: string, options: BlockforgeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BlockforgeError';
     this.code = code;
-    this.statusCode = options.statusCode ?? 400;
-    this.peerMisbehaved = options.peerMisbehaved;
     this.field = options.field;
   }
 }
@@ -93,10 +86,7 @@ export class ChainRuleError extends BlockforgeError {
   readonly blockIndex: number;
 
   constructor(code: ErrorCodeValue, blockIndex: number, message: string) {
-    super(code, blockIndex > 0 ? `block ${blockIndex}: ${message}` : message, {
-      statusCode: 422,
-      peerMisbehaved: true,
-    });
+    super(code, blockIndex > 0 ? `block ${blockIndex}: ${message}` : message);
     this.name = 'ChainRuleError';
     this.blockIndex = blockIndex;
   }

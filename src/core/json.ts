@@ -135,6 +135,11 @@ export function isJsonObject(value: JsonValue | undefined): value is JsonObject 
 export interface ParseOptions {
   /** Deepest nesting of arrays/objects accepted. A block is 4 deep; default 64. */
   maxDepth?: number;
+  /**
+   * Accept `NaN`, `Infinity` and `-Infinity`, as Python's `json` reads (and writes) them: for data a
+   * tutorial peer wrote (its clients' values are stored as they came). Off for clients' requests.
+   */
+  nonFinite?: boolean;
 }
 
 /** Python's json module refuses ints longer than this (CPython's int/str digit limit). */
@@ -145,7 +150,7 @@ const MAX_INT_DIGITS = 4300;
  * depth bounded. Throws a {@link BlockforgeError} with a position on any defect.
  */
 export function parseJson(text: string, options: ParseOptions = {}): JsonValue {
-  const parser = new Parser(text, options.maxDepth ?? 64);
+  const parser = new Parser(text, options.maxDepth ?? 64, options.nonFinite ?? false);
   // A UTF-8 BOM is not JSON; Python's json.loads refuses it too.
   const value = parser.parseValue(0);
   parser.skipWs();
@@ -175,14 +180,16 @@ class Parser {
   readonly text: string;
   readonly n: number;
   readonly maxDepth: number;
+  readonly nonFinite: boolean;
   i = 0;
   /** Elements of the arrays being parsed (see parseArray), and its height. */
   readonly stack: JsonValue[] = [];
   top = 0;
-  constructor(text: string, maxDepth: number) {
+  constructor(text: string, maxDepth: number, nonFinite: boolean) {
     this.text = text;
     this.n = text.length;
     this.maxDepth = maxDepth;
+    this.nonFinite = nonFinite;
   }
 
   fail(code: ParseErrorCode, what: string): never {
@@ -221,6 +228,16 @@ class Parser {
     if (c === 0x6e && text.startsWith('null', i)) {
       this.i = i + 4;
       return null;
+    }
+    if (this.nonFinite) {
+      if (c === 0x4e && text.startsWith('NaN', i)) {
+        this.i = i + 3;
+        return JsonNumber.float(Number.NaN);
+      }
+      if (c === 0x49 && text.startsWith('Infinity', i)) {
+        this.i = i + 8;
+        return JsonNumber.float(Number.POSITIVE_INFINITY);
+      }
     }
     return this.fail(ErrorCode.InvalidJson, 'unexpected character');
   }
@@ -417,7 +434,13 @@ class Parser {
     const text = this.text;
     const start = this.i;
     let i = start;
-    if (text.charCodeAt(i) === 0x2d) i++;
+    if (text.charCodeAt(i) === 0x2d) {
+      i++;
+      if (this.nonFinite && text.startsWith('Infinity', i)) {
+        this.i = i + 8;
+        return JsonNumber.float(Number.NEGATIVE_INFINITY);
+      }
+    }
     const intStart = i;
     let c = text.charCodeAt(i);
     if (c === 0x30) {

@@ -1,86 +1,89 @@
 /**
- * Rule profiles: the consensus rules a node runs, given to the node as one object. The node layer
- * only calls this interface, so a new profile (signed transactions, a merkle-root header,
- * difficulty retargeting) is a new implementation here, not branches in the node.
+ * The seam between the node and the rules it runs. A profile is one object the node is given; the
+ * node only calls this interface, so a new kind of chain (signed transactions, a header with a merkle
+ * root, a retargeting difficulty, state) is a new implementation in the core, not branches in the
+ * node. Shaped after lodestar's state transition (small named rules composed per block) and
+ * ethereumjs' pluggable consensus.
+ *
+ * Chain rules (what any honest node of this kind can produce: accepted from peers) are
+ * {@link RuleProfile.decodeBlock} and {@link RuleProfile.connectBlock}. Policy (what this node accepts
+ * from its own clients and puts in its own blocks: strict) is {@link RuleProfile.parseTransaction},
+ * {@link RuleProfile.admitTransaction} and what {@link BlockTemplate.seal} selects.
  */
 
-import type { Block, Transaction } from './block.js';
-import { BlockforgeError, ErrorCode } from './errors.js';
+import type { Block, StateDiff, StateView, Transaction } from './block.js';
 import type { JsonValue } from './json.js';
 import type { PowChallenge } from './pow.js';
-import { MASTER_SPEC, SEED_SPEC, type TutorialProfileSpec, tutorialProfile } from './tutorial-profile.js';
 
-/** What a miner hands to {@link RuleProfile.forgeBlock}. */
-export interface ForgeInput {
-  /** The current tip; the new block extends it. */
-  readonly prev: Block;
-  /** The proof that solves `powChallenge(prev)`. */
-  readonly proof: number;
-  /** Pending transactions to include, in order. */
-  readonly pending: readonly Transaction[];
-  /** This node's id: the recipient of the mining reward. */
-  readonly nodeId: string;
-  /** Unix seconds (a float, as Python's `time.time()`). */
-  readonly timestampSeconds: number;
+/** The chain a new block extends, as far as a rule may look: its ancestors and the state after them. */
+export interface ChainView {
+  /** Height of the block being extended (0: nothing, the next block is a genesis). */
+  readonly height: number;
+  /** The block at `height` (1-based) on this branch; callers ask only for 1..{@link height}. */
+  block(height: number): Block;
+  /** The state after block {@link height}. */
+  readonly state: StateView;
 }
 
-/** The consensus rules of a chain. Pure: no I/O, no clock (times are passed in). */
+/** What a miner solves, and how the solved block is built. */
+export interface BlockTemplate {
+  /** The proof-of-work puzzle of the next block. */
+  readonly puzzle: PowChallenge;
+  /** Hashes a search is expected to take (for progress displays). */
+  readonly expectedHashes: number;
+  /**
+   * The block once `proof` solves {@link puzzle}, with the transactions the profile selects from
+   * `pending` (oldest first) under its policy: a transaction it leaves out stays pending. A profile
+   * whose puzzle commits to the contents selects when the template is made and ignores `pending`.
+   */
+  seal(proof: number, pending: readonly Transaction[], timestampSeconds: number): Block;
+}
+
+/** The consensus rules and block-building policy of one kind of chain. Pure: no I/O, no clock. */
 export interface RuleProfile {
   /** Profile name as given on the command line (`seed`, `master`). */
   readonly name: string;
   /** One line for humans: where the rules come from. */
   readonly summary: string;
-  /** Leading hex zeros a proof of work needs. */
-  readonly difficulty: number;
+  /**
+   * The parameters two nodes must share to be on one network (the tutorial's: its difficulty), as
+   * they are stored with a data folder and sent to peers. Names match the CLI flags that set them.
+   */
+  readonly params: Readonly<Record<string, number | string>>;
+
   /** A fresh genesis block created at `timestampSeconds`. */
   createGenesis(timestampSeconds: number): Block;
+
   /**
-   * Validates a transaction a client submitted (untrusted JSON). Throws a 400
-   * {@link BlockforgeError} naming the field at fault.
+   * Chain rule, context-free part: decodes an untrusted block (shape, encoding, hash, work). Throws
+   * a ChainRuleError naming `position` (its 1-based place in the chain being read).
+   */
+  decodeBlock(value: JsonValue, position: number): Block;
+
+  /**
+   * Chain rule, in context: checks `block` as the block after `parent` (null: as a genesis block),
+   * and returns what it changes in the state. Throws a ChainRuleError naming the block and the rule.
+   */
+  connectBlock(block: Block, parent: ChainView | null): StateDiff;
+
+  /**
+   * Policy: validates a transaction a client submitted (untrusted JSON), strictly. Throws a
+   * BlockforgeError naming the field at fault.
    */
   parseTransaction(value: JsonValue): Transaction;
-  /** True for the reward (newly minted) transaction, which never sits in the mempool. */
-  isReward(tx: Transaction): boolean;
-  /** The proof-of-work puzzle for the block after `prev`. */
-  powChallenge(prev: Block): PowChallenge;
+
   /**
-   * The same puzzle from the previous block's proof (decimal text) and hash, for tools that have
-   * only those (`blockforge pow`).
+   * Policy: whether `tx` may join a mempool that already holds `pending`, against the state at the
+   * tip (a ledger checks balance and nonce; the tutorial needs nothing). Throws a BlockforgeError.
    */
-  powChallengeFor(lastProof: string, lastHash: string): PowChallenge;
-  /** Whether the puzzle depends on the previous block's hash (so a tool must be given it). */
-  readonly powNeedsPreviousHash: boolean;
-  /** Builds the block after `input.prev`, adding the mining reward as the profile places it. */
-  forgeBlock(input: ForgeInput): Block;
+  admitTransaction(tx: Transaction, state: StateView, pending: readonly Transaction[]): void;
+
   /**
-   * Fully validates untrusted blocks. With `prev` null, `blocks` is a whole chain starting at
-   * genesis; otherwise it extends the trusted block `prev`. Throws a ChainRuleError naming the
-   * first block that breaks a rule, and which rule.
+   * Whether a transaction of a block that a reorg dropped goes back to the mempool: re-checked by
+   * policy, so rewards and what this node would refuse from a client do not.
    */
-  validateBlocks(prev: Block | null, blocks: readonly JsonValue[]): Block[];
-}
+  returnsToMempool(tx: Transaction): boolean;
 
-/** Names accepted by {@link createProfile}. */
-export const PROFILE_NAMES = ['seed', 'master'] as const;
-/** A built-in profile name. */
-export type ProfileName = (typeof PROFILE_NAMES)[number];
-
-const SPECS: Record<ProfileName, TutorialProfileSpec> = { seed: SEED_SPEC, master: MASTER_SPEC };
-
-/** Options for {@link createProfile}. */
-export interface ProfileOptions {
-  /** Leading hex zeros; the tutorial's 4 when omitted. */
-  difficulty?: number;
-}
-
-/** Returns the built-in profile `name` with the given options. */
-export function createProfile(name: string, options: ProfileOptions = {}): RuleProfile {
-  if (!(PROFILE_NAMES as readonly string[]).includes(name)) {
-    throw new BlockforgeError(
-      ErrorCode.UnknownProfile,
-      `unknown profile "${name}" (choose one of: ${PROFILE_NAMES.join(', ')})`,
-    );
-  }
-  const spec = SPECS[name as ProfileName];
-  return tutorialProfile(spec, options.difficulty ?? spec.defaultDifficulty);
+  /** The next block's puzzle and builder, on top of `parent`, paying the reward to `beneficiary`. */
+  blockTemplate(parent: ChainView, beneficiary: string): BlockTemplate;
 }

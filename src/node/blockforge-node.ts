@@ -1,24 +1,23 @@
 /**
- * A blockforge node: the chain, the mempool and the peers, kept in memory for reads and written
- * through to SQLite before any change is acknowledged. The rules come from the profile it is
- * given; this class only sequences I/O around them.
+ * A blockforge node: the chain, its state, the mempool and mining, kept in memory for reads and
+ * written through to SQLite before any change is acknowledged. It knows nothing of peers (the peer
+ * network is a service beside it: `peer-network.ts`) and nothing of any profile's JSON: the rules
+ * come from the profile it is given, and this class only sequences I/O around them.
  */
 
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import type { Block, Transaction } from '../core/block.js';
-import { hashJson } from '../core/canonical.js';
-import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
-import { isJsonObject, JsonNumber, type JsonValue, parseJson, writeJson } from '../core/json.js';
-import type { RuleProfile } from '../core/profile.js';
+import type { Block, StateDiff, StateView, Transaction } from '../core/block.js';
+import { OverlayState, type ValidatedBranch, validateBranch } from '../core/chain.js';
+import { BlockforgeError, ErrorCode } from '../core/errors.js';
+import { type JsonValue, parseJson, writeJson } from '../core/json.js';
+import type { ChainView, RuleProfile } from '../core/profile.js';
 import { GroupCommit } from './group-commit.js';
-import { type MinerOptions, type MiningResult, ProofMiner } from './miner.js';
+import { Mempool } from './mempool.js';
+import { type MinerOptions, type MiningResult, ProofMiner, type ProofSolver } from './miner.js';
 import { NodeEvents } from './node-events.js';
-import { isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
-import type { PeerRequestLimits } from './peer-client.js';
-import { type NetworkOptions, PeerNetwork, type ResolveOutcome } from './peer-network.js';
 import { reconcileMempool } from './reconcile.js';
-import { ChainStore } from './storage.js';
+import { ChainStore, type PeerStore, type StoredBlock } from './storage.js';
 
 /** The logging a node does (pino's shape). */
 export interface NodeLogger {
@@ -29,7 +28,7 @@ export interface NodeLogger {
 }
 
 /** Unix time in seconds with sub-millisecond digits, like Python's `time.time()`. */
-function nowSeconds(): number {
+export function nowSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 
@@ -37,7 +36,8 @@ const OPEN_LIST = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE_LIST = Buffer.from(']');
 
-const silentLogger: NodeLogger = { info() {}, warn() {}, error() {}, debug() {} };
+/** A logger that drops everything. */
+export const silentLogger: NodeLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** Options for {@link BlockforgeNode.open}. */
 export interface NodeOptions {
@@ -45,39 +45,43 @@ export interface NodeOptions {
   readonly dataDir: string;
   /** The consensus rules. */
   readonly profile: RuleProfile;
-  /** The port this node serves on (to refuse registering itself as a peer). */
-  readonly port: number;
-  /** Limits on every request to a peer. */
-  readonly peerLimits?: Partial<PeerRequestLimits>;
+  /** Who this node's mining rewards pay; its node id when omitted (the tutorial's rule). */
+  readonly beneficiary?: string;
   /** Proof-of-work pool options. */
   readonly miner?: MinerOptions;
-  /** Peer network options (sync interval, advertised address, ban time). */
-  readonly network?: Partial<NetworkOptions>;
+  /** A proof-of-work solver to use instead of the thread pool (in-process tests). */
+  readonly solver?: ProofSolver;
   readonly logger?: NodeLogger;
   /** Unix time in seconds (a float); replaceable in tests. */
   readonly clock?: () => number;
 }
 
-/** Default peer limits: a few seconds, and room for a chain of ~100k blocks. */
-export const DEFAULT_PEER_LIMITS: PeerRequestLimits = {
-  connectTimeoutMs: 2_000,
-  totalTimeoutMs: 5_000,
-  maxBytes: 32 * 1024 * 1024,
-};
-
 /**
  * Most pending transactions a node holds (a block of them is ~17 MB of JSON, within what peers
- * accept). Past it, new transactions get 503 until a block is mined.
+ * accept). Past it, or past {@link MAX_PENDING_BYTES}, new transactions get 503 until a block is mined.
  */
 export const MAX_PENDING = 250_000;
 
-/** Most peers a node keeps (each is fetched on every resolve). */
-export const MAX_PEERS = 256;
+/** Most canonical bytes of pending transactions a node holds. */
+export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /** A block this node forged, with how it was found. */
 export interface MinedBlock {
   readonly block: Block;
   readonly mining: MiningResult;
+}
+
+/** What {@link BlockforgeNode.offerBlock} did with a block. */
+export type OfferResult = 'appended' | 'known' | 'ahead' | 'stale';
+
+/** What a switch to another branch changed. */
+export interface Reorg {
+  /** Blocks both chains share (the fork point's height). */
+  readonly common: number;
+  /** Transactions of our dropped blocks that went back to pending. */
+  readonly returned: number;
+  /** Pending transactions dropped because the adopted blocks have them. */
+  readonly dropped: number;
 }
 
 /** A transaction on its way into the mempool, with where it came from. */
@@ -88,9 +92,12 @@ interface IncomingTransaction {
   readonly peer?: string;
 }
 
-interface PendingEntry {
-  readonly id: number;
-  readonly tx: Transaction;
+/** The state at the tip, read from memory. */
+class MapState implements StateView {
+  constructor(readonly map: Map<string, string>) {}
+  get(key: string): string | undefined {
+    return this.map.get(key);
+  }
 }
 
 /** One blockforge node. */
@@ -98,25 +105,28 @@ export class BlockforgeNode {
   readonly profile: RuleProfile;
   readonly nodeId: string;
   readonly dataDir: string;
-  readonly port: number;
-  readonly peerLimits: PeerRequestLimits;
+  /** Who this node's mining rewards pay. */
+  readonly beneficiary: string;
   /** Changes, announced after they are on disk. */
   readonly events = new NodeEvents();
-  /** Sync, push and peer health (started by {@link BlockforgeNode.startNetwork}). */
-  readonly network: PeerNetwork;
+  /** Where the peer network keeps its peer list (the same database). */
+  readonly peerStore: PeerStore;
   private readonly store: ChainStore;
-  private readonly miner: ProofMiner;
+  private readonly miner: ProofSolver;
   private readonly logger: NodeLogger;
   private readonly clock: () => number;
   private readonly ingest: GroupCommit<IncomingTransaction, number>;
-  private readonly selfHosts = localHosts();
+  private readonly mempool = new Mempool();
   private blocks: Block[];
   /** Each block's wire JSON, UTF-8: `/chain` and block pages are copies of these, not re-encodings. */
   private blockBuffers: Buffer[];
+  /** `works[h - 1]`: total work of blocks 1..h (fork choice). */
+  private works: bigint[];
+  /** `diffs[h - 1]`: what block h changed in the state (undone in a reorg). */
+  private diffs: StateDiff[];
+  private readonly state: MapState;
   /** The whole chain as a JSON list, built on first use after each change (`/chain`, resolve). */
   private chainBuffer: Buffer | null = null;
-  private pending: PendingEntry[];
-  private peerList: PeerAddress[];
   private mineQueue: Promise<unknown> = Promise.resolve();
   private mining: AbortController | null = null;
   private closed = false;
@@ -124,61 +134,60 @@ export class BlockforgeNode {
   private constructor(
     options: NodeOptions,
     store: ChainStore,
-    blocks: Block[],
+    branch: ValidatedBranch,
     texts: readonly string[],
-    pending: PendingEntry[],
+    state: Map<string, string>,
   ) {
     this.profile = options.profile;
     this.dataDir = options.dataDir;
-    this.port = options.port;
-    this.peerLimits = { ...DEFAULT_PEER_LIMITS, ...options.peerLimits };
     this.store = store;
+    this.peerStore = store;
     this.nodeId = store.nodeId;
+    this.beneficiary = options.beneficiary ?? this.nodeId;
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? nowSeconds;
-    this.blocks = blocks;
+    this.blocks = branch.blocks;
+    this.diffs = branch.diffs;
+    this.works = [];
+    this.extendWorks(0, branch.blocks);
     this.blockBuffers = texts.map((t) => Buffer.from(t, 'utf8'));
-    this.pending = pending;
-    this.peerList = store.loadPeers().map((row) => parsePeerAddress(row.address));
-    this.miner = new ProofMiner({ threads: availableParallelism(), ...options.miner });
-    this.ingest = new GroupCommit((items) => {
-      const ids = this.store.addPending(items.map((item) => item.tx));
-      items.forEach((item, k) => {
-        this.pending.push({ id: ids[k] as number, tx: item.tx });
-      });
-      for (const item of items) this.events.emit('transaction', item);
-      // Acknowledged after the commit: the block they are promised to is the next one.
-      const next = this.tip.index + 1;
-      return items.map(() => next);
-    });
-    this.network = new PeerNetwork(
-      this,
-      { syncIntervalMs: 10_000, banSeconds: 300, ...options.network },
-      this.logger,
-      this.clock,
+    this.state = new MapState(state);
+    this.miner = options.solver ?? new ProofMiner({ threads: availableParallelism(), ...options.miner });
+    this.ingest = new GroupCommit(
+      (items) => {
+        const txs = items.map((item) => item.tx);
+        this.mempool.committed(txs, this.store.addPending(txs));
+        for (const item of items) this.events.emit('transaction', item);
+        // Acknowledged after the commit: the block they are promised to is the next one.
+        const next = this.tip.height + 1;
+        return items.map(() => next);
+      },
+      (items) => this.mempool.discard(items.map((item) => item.tx)),
     );
   }
 
   /**
    * Opens the node in `options.dataDir`, creating a genesis block for a new chain, or loading and
-   * re-validating the stored one.
+   * re-validating the stored one (and its state).
    */
   static open(options: NodeOptions): BlockforgeNode {
     const { profile } = options;
-    const store = ChainStore.open(options.dataDir, { profile: profile.name, difficulty: profile.difficulty });
+    const store = ChainStore.open(options.dataDir, { profile: profile.name, params: profile.params });
     try {
       let texts = store.loadBlocks();
-      let blocks: Block[];
+      let branch: ValidatedBranch;
       if (texts.length === 0) {
         const genesis = profile.createGenesis((options.clock ?? nowSeconds)());
+        const diff = profile.connectBlock(genesis, null);
         texts = [writeJson(genesis.json)];
-        store.initGenesis(genesis, texts[0]);
-        blocks = [genesis];
+        store.initGenesis({ block: genesis, text: texts[0] as string, diff });
+        branch = { blocks: [genesis], diffs: [diff] };
       } else {
         try {
-          blocks = profile.validateBlocks(
+          branch = validateBranch(
+            profile,
             null,
-            texts.map((t) => parseJson(t)),
+            texts.map((t) => parseJson(t, { nonFinite: true })),
           );
         } catch (err) {
           throw new BlockforgeError(
@@ -188,10 +197,23 @@ export class BlockforgeNode {
           );
         }
       }
-      const pending = store
-        .loadPending()
-        .map((row) => ({ id: row.id, tx: profile.parseTransaction(parseJson(row.json)) }));
-      return new BlockforgeNode(options, store, blocks, texts, pending);
+      // The chain is the truth: the state is what its diffs add up to (rewritten if the stored
+      // copy disagrees, which only a damaged file can cause).
+      const state = new Map<string, string>();
+      for (const diff of branch.diffs) {
+        for (const change of diff) {
+          if (change.after === null) state.delete(change.key);
+          else state.set(change.key, change.after);
+        }
+      }
+      if (!sameState(state, store.loadState())) store.resetState(state, branch.diffs);
+      const node = new BlockforgeNode(options, store, branch, texts, state);
+      const rows = store.loadPending();
+      node.mempool.reset(
+        rows.map((row) => profile.parseTransaction(parseJson(row.json))),
+        rows.map((row) => row.id),
+      );
+      return node;
     } catch (err) {
       store.close();
       throw err;
@@ -208,14 +230,14 @@ export class BlockforgeNode {
     return this.blocks[this.blocks.length - 1] as Block;
   }
 
-  /** Pending transactions, oldest first. */
-  get pendingTransactions(): readonly Transaction[] {
-    return this.pending.map((entry) => entry.tx);
+  /** Total work of the chain (what fork choice compares). */
+  get chainWork(): bigint {
+    return this.works[this.works.length - 1] as bigint;
   }
 
-  /** Registered peers, in the order they were added. */
-  get peers(): readonly PeerAddress[] {
-    return this.peerList;
+  /** Pending transactions, oldest first. */
+  get pendingTransactions(): readonly Transaction[] {
+    return this.mempool.transactions;
   }
 
   /** Whether a proof-of-work search is running, and the last search's rate. */
@@ -226,6 +248,36 @@ export class BlockforgeNode {
       threads: this.miner.threads,
       kernel: this.miner.kernel,
     };
+  }
+
+  /**
+   * Our chain up to `height` as the rules see it: its blocks and the state after block `height`
+   * (the tip's state with the diffs above it undone).
+   */
+  viewAt(height: number): ChainView {
+    if (!Number.isInteger(height) || height < 0 || height > this.blocks.length) {
+      throw new RangeError(`no height ${height} on a chain of ${this.blocks.length} blocks`);
+    }
+    const blocks = this.blocks;
+    let state: StateView = this.state;
+    if (height < blocks.length && this.diffs.slice(height).some((d) => d.length > 0)) {
+      const overlay = new OverlayState(this.state);
+      for (let h = blocks.length; h > height; h--) overlay.undo(this.diffs[h - 1] as StateDiff);
+      state = overlay;
+    }
+    return {
+      height,
+      state,
+      block(h: number): Block {
+        if (!Number.isInteger(h) || h < 1 || h > height) throw new RangeError(`no block ${h} at or below ${height}`);
+        return blocks[h - 1] as Block;
+      },
+    };
+  }
+
+  /** Total work of our blocks 1..height (0 for height 0). */
+  workAt(height: number): bigint {
+    return height === 0 ? 0n : (this.works[height - 1] as bigint);
   }
 
   /** Wire JSON list of blocks `[from, to)` (0-based), UTF-8; the whole chain's is cached until it changes. */
@@ -243,22 +295,29 @@ export class BlockforgeNode {
     return out;
   }
 
+  /** Wire JSON of block `height` (1-based), UTF-8. */
+  blockJson(height: number): Buffer | undefined {
+    return this.blockBuffers[height - 1];
+  }
+
   /**
-   * Adds a validated transaction to the mempool. Resolves, once it is on disk, with the index of
-   * the block it is expected in.
+   * Adds a transaction (already parsed by the profile's policy) to the mempool, if the profile
+   * admits it against the tip's state. Resolves, once it is on disk, with the height of the block
+   * it is expected in.
    */
   submitTransaction(tx: Transaction, origin: { id?: string; peer?: string } = {}): Promise<number> {
     this.assertOpen();
-    if (this.pending.length + this.ingest.queued >= MAX_PENDING) {
+    if (this.mempool.size >= MAX_PENDING || this.mempool.bytes + tx.canonical.length > MAX_PENDING_BYTES) {
       throw new BlockforgeError(
         ErrorCode.MempoolFull,
-        `the node already holds ${MAX_PENDING} pending transactions; mine a block first`,
-        { statusCode: 503 },
+        `the mempool is full (at most ${MAX_PENDING} transactions and ${MAX_PENDING_BYTES / 1024 / 1024} MiB); mine a block first`,
       );
     }
+    this.profile.admitTransaction(tx, this.state, this.mempool.transactions);
+    this.mempool.add(tx);
     const item: IncomingTransaction = {
       tx,
-      // Gossip id: lets peers drop a transaction they already relayed (transactions have no id).
+      // Gossip id: lets peers drop a transaction they already relayed.
       id: origin.id ?? randomUUID().replaceAll('-', ''),
       source: origin.peer === undefined ? 'client' : 'peer',
       ...(origin.peer === undefined ? {} : { peer: origin.peer }),
@@ -267,9 +326,9 @@ export class BlockforgeNode {
   }
 
   /**
-   * Mines the next block: proof of work off the main thread, then the reward and every pending
-   * transaction forged into a block, appended in one commit. Concurrent calls queue: each gets
-   * its own block. If the chain changes during the search, it starts again on the new tip.
+   * Mines the next block: the profile's puzzle solved off the main thread, then the block sealed
+   * with what the profile selects from the mempool, appended in one commit. Concurrent calls queue:
+   * each gets its own block. If the chain changes during the search, it starts again on the new tip.
    */
   mine(): Promise<MinedBlock> {
     this.assertOpen();
@@ -282,20 +341,21 @@ export class BlockforgeNode {
     for (;;) {
       this.assertOpen();
       const prev = this.tip;
+      const parent = this.viewAt(this.blocks.length);
+      const template = this.profile.blockTemplate(parent, this.beneficiary);
       const controller = new AbortController();
       this.mining = controller;
       this.events.emit('mining', { mining: true, rate: this.miner.lastRate });
       let mining: MiningResult;
       try {
         let shown = 0;
-        const expected = 16 ** this.profile.difficulty;
-        mining = await this.miner.search(this.profile.powChallenge(prev), {
+        mining = await this.miner.search(template.puzzle, {
           signal: controller.signal,
           onProgress: (p) => {
             // Throttled: browsers watching the node need a few updates a second, not one per chunk.
             if (p.seconds - shown < 0.25) return;
             shown = p.seconds;
-            this.events.emit('mining-progress', { index: prev.index + 1, ...p, expected });
+            this.events.emit('mining-progress', { index: prev.height + 1, ...p, expected: template.expectedHashes });
           },
         });
       } catch (err) {
@@ -307,28 +367,16 @@ export class BlockforgeNode {
       }
       if (this.tip !== prev) continue;
       // Transactions still in the group-commit queue are not acknowledged yet: commit them first
-      // so they land in this block, as they would on the tutorial node.
+      // so they can land in this block, as they would on the tutorial node.
       this.ingest.flush();
-      const taken = this.pending;
-      const block = this.profile.forgeBlock({
-        prev,
-        proof: mining.proof,
-        pending: taken.map((entry) => entry.tx),
-        nodeId: this.nodeId,
-        timestampSeconds: this.clock(),
-      });
-      const text = writeJson(block.json);
-      this.store.appendBlock(
-        block,
-        taken.map((entry) => entry.id),
-        text,
-      );
-      this.pushBlock(block, text);
-      this.pending = [];
+      const block = template.seal(mining.proof, this.mempool.transactions, this.clock());
+      // Our own block passes the chain rules like any other (a profile bug must not reach peers).
+      const diff = this.profile.connectBlock(block, parent);
+      this.appendBlock(block, diff);
       this.events.emit('block', { block, source: 'mined' });
       this.logger.info(
         {
-          index: block.index,
+          height: block.height,
           proof: mining.proof,
           tries: mining.tries,
           seconds: mining.seconds,
@@ -341,178 +389,157 @@ export class BlockforgeNode {
   }
 
   /**
-   * Validates and stores peer addresses, all or nothing. Returns every peer's key afterwards.
-   * Throws INVALID_NODES naming the first bad entry.
+   * A block a peer pushed (untrusted JSON), decoded by the profile. Appends it when it extends our
+   * tip, or switches to it when it makes a fork with more work (one commit either way). Says `known`
+   * for a block we have, `ahead` when its parent is unknown and it is higher than our tip (the
+   * caller syncs), `stale` for a competing block without more work. Throws a ChainRuleError when it
+   * breaks a rule.
    */
-  registerPeers(inputs: readonly string[]): string[] {
+  offerBlock(value: JsonValue, peer?: string): OfferResult {
     this.assertOpen();
-    const parsed = inputs.map((input, k) => {
-      try {
-        const address = parsePeerAddress(input);
-        if (isSelfAddress(address, this.port, this.selfHosts)) {
-          throw new BlockforgeError(ErrorCode.InvalidNodes, `${address.key} is this node itself`, { field: 'nodes' });
-        }
-        return address;
-      } catch (err) {
-        const message = err instanceof BlockforgeError ? err.message : String(err);
-        throw new BlockforgeError(
-          ErrorCode.InvalidNodes,
-          `Error: Please supply a valid list of nodes (item ${k + 1}: ${message})`,
-          {
-            field: 'nodes',
-          },
-        );
-      }
-    });
-    const known = new Set(this.peerList.map((p) => p.key));
-    const added: PeerAddress[] = [];
-    for (const address of parsed) {
-      if (!known.has(address.key)) {
-        known.add(address.key);
-        added.push(address);
-      }
+    const block = this.profile.decodeBlock(value, 0);
+    const height = block.height;
+    const tip = this.tip;
+    if (height <= tip.height && this.blocks[height - 1]?.hash === block.hash) return 'known';
+    const parentHeight = height - 1;
+    const onOurChain = parentHeight >= 1 && this.blocks[parentHeight - 1]?.hash === block.parentHash;
+    if (!onOurChain) return height > tip.height ? 'ahead' : 'stale';
+    if (parentHeight === tip.height) {
+      const diff = this.profile.connectBlock(block, this.viewAt(parentHeight));
+      this.appendBlock(block, diff);
+      this.logger.info({ height, peer, txs: block.transactions.length }, 'block received');
+      this.events.emit('block', peer === undefined ? { block, source: 'peer' } : { block, source: 'peer', peer });
+      return 'appended';
     }
-    if (this.peerList.length + added.length > MAX_PEERS) {
-      throw new BlockforgeError(
-        ErrorCode.InvalidNodes,
-        `Error: Please supply a valid list of nodes (a node keeps at most ${MAX_PEERS} peers)`,
-        { field: 'nodes' },
-      );
-    }
-    if (added.length > 0) {
-      this.store.addPeers(
-        added.map((a) => a.key),
-        this.clock(),
-      );
-      this.peerList = [...this.peerList, ...added];
-      this.logger.info({ peers: added.map((a) => a.key) }, 'peers added');
-      this.events.emit('peers', { peers: this.peerList.map((p) => p.key) });
-    }
-    return this.peerList.map((p) => p.key);
+    // A sibling of one of our blocks: worth validating only if it would carry more work.
+    if (this.workAt(parentHeight) + block.work <= this.chainWork) return 'stale';
+    const branch = validateBranch(this.profile, this.viewAt(parentHeight), [value]);
+    return this.adoptBranch(parentHeight, branch, peer) ? 'appended' : 'stale';
   }
 
   /**
-   * Switches to `blocks` (a whole chain, already validated) in one commit, reconciling the mempool,
-   * if it is strictly longer than ours now. Returns what happened, or null when it is not longer.
+   * Switches to `branch` (validated on top of our block `forkHeight`) in one commit, if our block
+   * there is still its parent and the result has strictly more work than our chain (a tie keeps the
+   * chain seen first). Undoes the state of our blocks above the fork, applies the branch's, and
+   * reconciles the mempool. Returns what changed, or null when nothing did.
    */
-  adoptChain(blocks: Block[], peer?: string): { returned: number; dropped: number } | null {
-    if (this.closed || blocks.length <= this.blocks.length) return null;
+  adoptBranch(forkHeight: number, branch: ValidatedBranch, peer?: string): Reorg | null {
+    const first = branch.blocks[0];
+    if (this.closed || !first || forkHeight > this.blocks.length) return null;
+    const forkHash = forkHeight === 0 ? null : (this.blocks[forkHeight - 1] as Block).hash;
+    if (first.parentHash !== forkHash && forkHeight > 0) return null;
+    let work = this.workAt(forkHeight);
+    for (const block of branch.blocks) work += block.work;
+    if (work <= this.chainWork) return null;
+
     this.ingest.flush();
+    const theirs = [...this.blocks.slice(0, forkHeight), ...branch.blocks];
     const reconciliation = reconcileMempool(
       this.blocks,
-      blocks,
-      this.pending.map((entry) => entry.tx),
-      (tx) => this.profile.isReward(tx),
+      theirs,
+      this.mempool.transactions,
+      (tx) => !this.profile.returnsToMempool(tx),
     );
-    const { common } = reconciliation;
-    const added = blocks.slice(common);
-    const texts = added.map((b) => writeJson(b.json));
-    const ids = this.store.replaceChain(common, added, reconciliation.pending, texts);
-    this.blocks = blocks;
-    this.blockBuffers = [...this.blockBuffers.slice(0, common), ...texts.map((t) => Buffer.from(t, 'utf8'))];
+    const undone = this.diffs.slice(forkHeight).reverse();
+    const stored: StoredBlock[] = branch.blocks.map((block, k) => ({
+      block,
+      text: writeJson(block.json),
+      diff: branch.diffs[k] as StateDiff,
+    }));
+    // The state after the switch, to re-admit what is pending (a ledger's nonces and balances).
+    const after = new OverlayState(this.state);
+    for (const diff of undone) after.undo(diff);
+    for (const diff of branch.diffs) after.apply(diff);
+    const pending: Transaction[] = [];
+    for (const tx of reconciliation.pending) {
+      try {
+        this.profile.admitTransaction(tx, after, pending);
+        pending.push(tx);
+      } catch {
+        // No longer valid on this branch (spent, or its nonce used): dropped.
+      }
+    }
+    const rows = this.store.replaceChain(forkHeight, undone, stored, pending);
+
+    for (const diff of undone) undoInto(this.state.map, diff);
+    for (const diff of branch.diffs) applyInto(this.state.map, diff);
+    this.blocks = theirs;
+    this.diffs = [...this.diffs.slice(0, forkHeight), ...branch.diffs];
+    this.works.length = forkHeight;
+    this.extendWorks(forkHeight, branch.blocks);
+    this.blockBuffers = [...this.blockBuffers.slice(0, forkHeight), ...stored.map((s) => Buffer.from(s.text, 'utf8'))];
     this.chainBuffer = null;
-    this.pending = reconciliation.pending.map((tx, k) => ({ id: ids[k] as number, tx }));
+    this.mempool.reset(pending, rows);
     // A search on the old tip is now useless: stop it, the miner restarts on the new tip.
     this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'chain replaced'));
     const change = {
-      height: blocks.length,
-      common,
+      height: theirs.length,
+      common: forkHeight,
       returned: reconciliation.returned,
       dropped: reconciliation.dropped,
     };
     this.logger.info({ ...change, peer }, 'chain replaced');
     // The peer it came from has these blocks already: the network does not push them back to it.
     this.events.emit('chain-replaced', peer === undefined ? change : { ...change, peer });
-    return { returned: reconciliation.returned, dropped: reconciliation.dropped };
+    return { common: forkHeight, returned: reconciliation.returned, dropped: reconciliation.dropped };
   }
 
-  /**
-   * A block a peer pushed (untrusted JSON). Appends it when it extends our tip (one commit; its
-   * transactions leave the mempool; a running search restarts on it). Says `known` for a block we
-   * have, `ahead` when it shows the peer has blocks we lack (the caller syncs), `stale` for a
-   * competing block that is not longer. Throws a ChainRuleError when it breaks a rule.
-   */
-  offerBlock(value: JsonValue, peer?: string): 'appended' | 'known' | 'ahead' | 'stale' {
-    this.assertOpen();
-    if (!isJsonObject(value)) {
-      throw new ChainRuleError(ErrorCode.BlockShape, 0, 'a pushed block must be a JSON object');
-    }
-    const index = value.index;
-    if (!(index instanceof JsonNumber) || !index.isInteger || !/^[1-9][0-9]{0,15}$/.test(index.text)) {
-      throw new ChainRuleError(ErrorCode.BlockShape, 0, 'a pushed block needs a positive integer index');
-    }
-    const height = Number(index.text);
-    const tip = this.tip;
-    if (height <= tip.index) {
-      return hashJson(value) === (this.blocks[height - 1] as Block).hash ? 'known' : 'stale';
-    }
-    if (height > tip.index + 1 || value.previous_hash !== tip.hash) return 'ahead';
-    const [block] = this.profile.validateBlocks(tip, [value]);
-    this.appendValidated(block as Block, peer);
-    return 'appended';
-  }
-
-  /** Appends a validated block that extends the tip, removing its transactions from the mempool. */
-  private appendValidated(block: Block, peer?: string): void {
+  /** Appends a block that extends the tip (validated, with its diff), in one commit. */
+  private appendBlock(block: Block, diff: StateDiff): void {
     this.ingest.flush();
-    const inBlock = new Map<string, number>();
-    for (const tx of block.transactions) inBlock.set(tx.canonical, (inBlock.get(tx.canonical) ?? 0) + 1);
-    const consumed: number[] = [];
-    const kept: PendingEntry[] = [];
-    for (const entry of this.pending) {
-      const count = inBlock.get(entry.tx.canonical) ?? 0;
-      if (count > 0) {
-        inBlock.set(entry.tx.canonical, count - 1);
-        consumed.push(entry.id);
-      } else {
-        kept.push(entry);
-      }
-    }
     const text = writeJson(block.json);
-    this.store.appendBlock(block, consumed, text);
-    this.pushBlock(block, text);
-    this.pending = kept;
-    this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'a peer extended the chain'));
-    this.logger.info({ index: block.index, peer, txs: block.transactions.length }, 'block received');
-    this.events.emit('block', peer === undefined ? { block, source: 'peer' } : { block, source: 'peer', peer });
-  }
-
-  /** Starts automatic sync and push (the CLI does; in-process tests may not). */
-  startNetwork(): void {
-    this.network.start();
-  }
-
-  /**
-   * The tutorial's consensus, hardened and incremental: every peer that is not banned is asked for
-   * its height (a tutorial peer for its whole chain), and the longest valid chain strictly longer
-   * than ours is adopted atomically, fetching only the blocks after the fork point.
-   */
-  resolve(): Promise<ResolveOutcome> {
-    this.assertOpen();
-    return this.network.resolve();
-  }
-
-  /** Appends a stored block to the in-memory chain. */
-  private pushBlock(block: Block, text: string): void {
+    const consumed = this.mempool.removeIncluded(block.transactions);
+    this.store.appendBlock({ block, text, diff }, consumed);
+    applyInto(this.state.map, diff);
     this.blocks.push(block);
+    this.diffs.push(diff);
+    this.extendWorks(this.blocks.length - 1, [block]);
     this.blockBuffers.push(Buffer.from(text, 'utf8'));
     this.chainBuffer = null;
+    this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'the chain was extended'));
+  }
+
+  /** Cumulative works for `blocks` placed after height `from`. */
+  private extendWorks(from: number, blocks: readonly Block[]): void {
+    let work = this.workAt(from);
+    for (const block of blocks) {
+      work += block.work;
+      this.works.push(work);
+    }
   }
 
   private assertOpen(): void {
-    if (this.closed) {
-      throw new BlockforgeError(ErrorCode.ShuttingDown, 'the node is shutting down', { statusCode: 503 });
-    }
+    if (this.closed) throw new BlockforgeError(ErrorCode.ShuttingDown, 'the node is shutting down');
   }
 
   /** Commits queued writes, stops mining and closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.network.stop();
     this.ingest.flush();
     this.closed = true;
-    this.mining?.abort(new BlockforgeError(ErrorCode.ShuttingDown, 'the node is shutting down', { statusCode: 503 }));
+    this.mining?.abort(new BlockforgeError(ErrorCode.ShuttingDown, 'the node is shutting down'));
     await this.miner.close();
     this.store.close();
   }
+}
+
+function applyInto(map: Map<string, string>, diff: StateDiff): void {
+  for (const change of diff) {
+    if (change.after === null) map.delete(change.key);
+    else map.set(change.key, change.after);
+  }
+}
+
+function undoInto(map: Map<string, string>, diff: StateDiff): void {
+  for (let k = diff.length - 1; k >= 0; k--) {
+    const change = diff[k] as StateDiff[number];
+    if (change.before === null) map.delete(change.key);
+    else map.set(change.key, change.before);
+  }
+}
+
+function sameState(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
 }

@@ -9,8 +9,14 @@ export class GroupCommit<T, R> {
   private batch: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
 
-  /** @param commit writes all items durably, returning one result per item, in order. */
-  constructor(private readonly commit: (items: T[]) => R[]) {}
+  /**
+   * @param commit writes all items durably, returning one result per item, in order.
+   * @param failed called with the items of a commit that threw, before their submitters are rejected.
+   */
+  constructor(
+    private readonly commit: (items: T[]) => R[],
+    private readonly failed: (items: T[]) => void = () => undefined,
+  ) {}
 
   /** Items waiting for the next commit. */
   get queued(): number {
@@ -38,6 +44,7 @@ export class GroupCommit<T, R> {
     try {
       results = this.commit(batch.map((entry) => entry.item));
     } catch (err) {
+      this.failed(batch.map((entry) => entry.item));
       for (const entry of batch) entry.reject(err);
       return;
     }

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
-import { MAX_PROOF, type PowChallenge } from '../core/pow.js';
+import { MAX_PROOF, type PowChallenge, searchProof } from '../core/pow.js';
 import type { KernelName } from '../core/pow-kernel.js';
 
 /** What each worker is started with. */
@@ -97,8 +97,55 @@ interface Job {
   readonly onProgress: ((progress: MiningProgress) => void) | undefined;
 }
 
+/** What the node needs of a proof-of-work engine. */
+export interface ProofSolver {
+  readonly threads: number;
+  readonly kernel: string;
+  /** Rate of the last finished search, hashes per second. */
+  readonly lastRate: number;
+  /** Finds the smallest proof that solves `challenge`. */
+  search(challenge: PowChallenge, options?: SearchOptions): Promise<MiningResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * A solver on the calling thread, one search after the other: for in-process tests at low
+ * difficulty, where starting worker threads would cost more than the search. Deterministic.
+ */
+export class InlineSolver implements ProofSolver {
+  readonly threads = 1;
+  readonly kernel = 'crypto';
+  lastRate = 0;
+  private closed = false;
+
+  async search(challenge: PowChallenge, options: SearchOptions = {}): Promise<MiningResult> {
+    const started = performance.now();
+    let from = 0;
+    for (;;) {
+      // One turn of the event loop between chunks, so a search can be aborted.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.closed) throw new BlockforgeError(ErrorCode.ShuttingDown, 'the miner is shut down');
+      options.signal?.throwIfAborted();
+      const to = Math.min(from + 65_536, MAX_PROOF);
+      const result = searchProof(challenge, from, to);
+      if (result.proof !== null) {
+        const seconds = (performance.now() - started) / 1000;
+        const hashes = from + result.tries;
+        this.lastRate = seconds > 0 ? hashes / seconds : 0;
+        return { proof: result.proof, tries: result.proof + 1, hashes, seconds, rate: this.lastRate };
+      }
+      from = to;
+      if (from >= MAX_PROOF) throw new BlockforgeError(ErrorCode.Internal, 'no proof below 2^53');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
 /** A warm pool of proof-of-work threads; one search at a time (searches queue). */
-export class ProofMiner {
+export class ProofMiner implements ProofSolver {
   readonly threads: number;
   /** The kernel the threads run (`ts` if the WebAssembly kernel could not load). */
   kernel: KernelName;
@@ -156,7 +203,7 @@ export class ProofMiner {
     const { signal, onProgress } = options;
     return new Promise<MiningResult>((resolve, reject) => {
       if (this.closed) {
-        reject(new BlockforgeError(ErrorCode.ShuttingDown, 'the miner is shut down', { statusCode: 503 }));
+        reject(new BlockforgeError(ErrorCode.ShuttingDown, 'the miner is shut down'));
         return;
       }
       if (signal?.aborted) {
@@ -207,7 +254,7 @@ export class ProofMiner {
     }
     if (job.inflight.size === 0 && job.best === null && job.next >= MAX_PROOF) {
       this.job = null;
-      job.reject(new BlockforgeError(ErrorCode.Internal, 'no proof below 2^53', { statusCode: 500 }));
+      job.reject(new BlockforgeError(ErrorCode.Internal, 'no proof below 2^53'));
     }
   }
 
@@ -241,9 +288,7 @@ export class ProofMiner {
   private onWorkerError(err: Error): void {
     const job = this.job;
     this.job = null;
-    job?.reject(
-      new BlockforgeError(ErrorCode.Internal, `proof-of-work thread failed: ${err.message}`, { statusCode: 500 }),
-    );
+    job?.reject(new BlockforgeError(ErrorCode.Internal, `proof-of-work thread failed: ${err.message}`));
   }
 
   /** Stops the threads; a running search rejects with SHUTTING_DOWN. */
@@ -251,7 +296,7 @@ export class ProofMiner {
     this.closed = true;
     const job = this.job;
     this.job = null;
-    job?.reject(new BlockforgeError(ErrorCode.ShuttingDown, 'the miner is shut down', { statusCode: 503 }));
+    job?.reject(new BlockforgeError(ErrorCode.ShuttingDown, 'the miner is shut down'));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

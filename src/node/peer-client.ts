@@ -1,13 +1,15 @@
 /**
  * Fetching from peers without trusting them: a connect timeout, a total deadline that also covers
  * a peer trickling bytes, and a byte cap enforced while reading (a declared `Content-Length` over
- * the cap is refused before reading). Every failure is a coded BlockforgeError that says whether
+ * the cap is refused before reading). Every failure is a coded {@link PeerError} that says whether
  * the peer misbehaved (sent something wrong) or only failed (unreachable, slow).
  */
 
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockforgeError, ErrorCode } from '../core/errors.js';
+import { ErrorCode } from '../core/errors.js';
+import type { PeerAddress } from './peer-address.js';
+import { PeerError } from './peer-error.js';
 
 /** Limits applied to one request to a peer. */
 export interface PeerRequestLimits {
@@ -28,6 +30,32 @@ export interface PeerResponse {
 
 /** Header carrying a blockforge node's id, so a node can recognise itself among its peers. */
 export const NODE_ID_HEADER = 'x-blockforge-node-id';
+
+/** One request to a peer: a path on it, and a body for POST. */
+export interface PeerRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * How the peer network reaches peers: HTTP here ({@link httpTransport}); an in-memory network in
+ * tests. Resolves with a 2xx answer; rejects with a {@link PeerError} for anything else.
+ */
+export interface PeerTransport {
+  request(peer: PeerAddress, request: PeerRequest, limits: PeerRequestLimits): Promise<PeerResponse>;
+}
+
+/** The real transport: HTTP(S) to the peer's base URL. */
+export const httpTransport: PeerTransport = {
+  request(peer, request, limits) {
+    return peerRequest(request.method, `${peer.baseUrl}${request.path}`, limits, {
+      ...(request.headers ? { headers: request.headers } : {}),
+      ...(request.body === undefined ? {} : { body: request.body }),
+    });
+  },
+};
 
 /**
  * GETs `url` within `limits`. Resolves with the status and the UTF-8 body (only 2xx answers are
@@ -52,6 +80,14 @@ export function peerPost(
   return peerRequest('POST', url, limits, { headers, body });
 }
 
+/**
+ * A peer's non-2xx answer. Not misbehaviour: a 404/405 is a node without the route (a tutorial
+ * node), a 4xx is a refusal (it may be on another fork, or run other rules), a 5xx is its fault.
+ */
+export function peerHttpError(status: number): PeerError {
+  return new PeerError(ErrorCode.PeerHttpStatus, `answered HTTP ${status}`, { misbehaved: false, httpStatus: status });
+}
+
 /** One request to a peer (see {@link peerGet}). */
 export function peerRequest(
   method: 'GET' | 'POST',
@@ -62,7 +98,7 @@ export function peerRequest(
   const headers = options.headers ?? {};
   return new Promise<PeerResponse>((resolve, reject) => {
     let settled = false;
-    const finish = (err: BlockforgeError | null, value?: PeerResponse): void => {
+    const finish = (err: PeerError | null, value?: PeerResponse): void => {
       if (settled) return;
       settled = true;
       clearTimeout(totalTimer);
@@ -75,11 +111,9 @@ export function peerRequest(
       }
     };
     const failed = (code: typeof ErrorCode.PeerUnreachable | typeof ErrorCode.PeerTimeout, message: string) =>
-      new BlockforgeError(code, message, { statusCode: 502, peerMisbehaved: false });
-    const misbehaved = (
-      code: typeof ErrorCode.PeerTooLarge | typeof ErrorCode.PeerBadResponse | typeof ErrorCode.PeerHttpStatus,
-      message: string,
-    ) => new BlockforgeError(code, message, { statusCode: 502, peerMisbehaved: true });
+      new PeerError(code, message, { misbehaved: false });
+    const misbehaved = (code: typeof ErrorCode.PeerTooLarge | typeof ErrorCode.PeerBadResponse, message: string) =>
+      new PeerError(code, message, { misbehaved: true });
 
     let parsed: URL;
     try {
@@ -118,13 +152,7 @@ export function peerRequest(
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
         res.resume();
-        finish(
-          new BlockforgeError(ErrorCode.PeerHttpStatus, `answered HTTP ${status}`, {
-            statusCode: 502,
-            // A 404/405 is a node without this route (a tutorial node), not a misbehaving one.
-            peerMisbehaved: status !== 404 && status !== 405 && status < 500,
-          }),
-        );
+        finish(peerHttpError(status));
         return;
       }
       const declared = Number(res.headers['content-length']);

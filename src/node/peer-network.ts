@@ -1,58 +1,88 @@
 /**
- * The peer network of one node: blocks and transactions pushed to peers as they happen, chains
- * synced incrementally (find the fork point, fetch only the blocks after it, in pages), a sync at
- * start and every interval, and per-peer health with backoff and bans. Tutorial peers (only the five
- * routes) are pulled from with the full `/chain` download and never pushed to.
+ * The peer network of one node, a service beside it: the peer list (its one owner), blocks and
+ * transactions pushed to peers as they happen, chains synced incrementally (find the fork point,
+ * fetch only the blocks after it, in pages), a sync at start and every interval, the inbound peer
+ * protocol, and per-peer health with backoff and bans. It reaches the node through the narrow
+ * {@link ChainNode} interface and peers through a {@link PeerTransport}, so the whole of it runs
+ * in-process on an in-memory network in tests. Tutorial peers (only the five routes) are pulled
+ * from with the full `/chain` download and never pushed to (see `peer-kinds.ts`).
  *
  * Wire protocol (JSON; see README "Peer protocol"):
- * - `GET /peer/status` -> `{node_id, profile, difficulty, height, tip, genesis}`
+ * - `GET /peer/status` -> `{node_id, profile, <params>, height, work, tip, genesis}`
  * - `POST /peer/locate` `{locator: [{index, hash}, ...]}` -> `{common, height}`
  * - `GET /blocks?from=I&limit=N` -> `{blocks: [...], height}`
  * - `POST /peer/blocks` `{block, sender}`; `POST /peer/transactions` `{id, transaction, sender}`;
  *   `POST /peer/hello` `{sender}`, where `sender` is `{node_id, port, advertise?}`.
  */
 
-import type { Block } from '../core/block.js';
-import { hashJson } from '../core/canonical.js';
-import { chainEnvelope } from '../core/chain.js';
+import { EventEmitter } from 'node:events';
+import type { Block, Transaction } from '../core/block.js';
+import type { ValidatedBranch } from '../core/chain.js';
 import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
-import {
-  fromPlain,
-  isJsonObject,
-  JsonNumber,
-  type JsonObject,
-  type JsonValue,
-  parseJson,
-  writeJson,
-} from '../core/json.js';
-import type { BlockforgeNode, NodeLogger } from './blockforge-node.js';
+import { fromPlain, isJsonObject, JsonNumber, type JsonObject, type JsonValue, writeJson } from '../core/json.js';
+import type { NodeLogger, OfferResult, Reorg } from './blockforge-node.js';
+import type { NodeEvents } from './node-events.js';
 import { isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
-import { NODE_ID_HEADER, type PeerRequestLimits, peerGet, peerPost } from './peer-client.js';
+import { httpTransport, NODE_ID_HEADER, type PeerRequestLimits, type PeerTransport } from './peer-client.js';
+import { PeerError } from './peer-error.js';
+import {
+  blockforgePeers,
+  type LocalChain,
+  MAX_LOCATOR,
+  NotThisKind,
+  type PeerContext,
+  type PeerKindAdapter,
+  type Probe,
+  parseJsonAnswer,
+  SMALL_ANSWER_BYTES,
+  tutorialPeers,
+} from './peer-kinds.js';
 import { type PeerHealth, PeerRegistry } from './peer-registry.js';
+import type { PeerStore } from './storage.js';
+
+/** What the network needs of the node: its chain, and the few ways it may change it. */
+export interface ChainNode extends LocalChain {
+  readonly events: NodeEvents;
+  readonly tip: Block;
+  /** Wire JSON list of blocks `[from, to)` (0-based), UTF-8. */
+  blocksJson(from?: number, to?: number): Buffer;
+  /** A pushed block, decoded and handled by the node's rules. */
+  offerBlock(value: JsonValue, peer?: string): OfferResult;
+  /** Switches to a validated branch if it has more work. */
+  adoptBranch(forkHeight: number, branch: ValidatedBranch, peer?: string): Reorg | null;
+  /** Adds a transaction (parsed by the profile's policy) to the mempool. */
+  submitTransaction(tx: Transaction, origin?: { id?: string; peer?: string }): Promise<number>;
+}
 
 /** Options of the peer network. */
 export interface NetworkOptions {
+  /** The port this node serves on (to refuse registering itself, and to tell peers). */
+  readonly port: number;
   /** Milliseconds between automatic syncs; 0 disables them. */
   readonly syncIntervalMs: number;
   /** How peers reach this node (sent to them, so they add us back); else they use our IP and port. */
   readonly advertise?: string;
   /** How long a peer that sent invalid data is ignored, in seconds. */
   readonly banSeconds: number;
+  /** Limits on every request to a peer. */
+  readonly peerLimits: PeerRequestLimits;
 }
 
-/** Blocks per page when syncing (and the most `GET /blocks` serves at once). */
-export const SYNC_PAGE = 500;
-/** Entries a locator may have. */
-export const MAX_LOCATOR = 128;
-/** Most blocks one sync may fetch. */
-const MAX_SYNC_BLOCKS = 2_000_000;
-/** Time one sync with one peer may take, all pages included. */
-const SYNC_DEADLINE_MS = 120_000;
+/** Default peer limits: a few seconds, and room for a chain of ~100k blocks. */
+export const DEFAULT_PEER_LIMITS: PeerRequestLimits = {
+  connectTimeoutMs: 2_000,
+  totalTimeoutMs: 5_000,
+  maxBytes: 32 * 1024 * 1024,
+};
+
+/** Most peers a node keeps (each is fetched on every resolve). */
+export const MAX_PEERS = 256;
+
 /** Pushes in flight at once, and queued before the oldest are dropped. */
 const PUSH_CONCURRENCY = 8;
 const PUSH_QUEUE = 2_000;
-/** Small answers (status, locate, hello): a peer sending more is misbehaving. */
-const SMALL_ANSWER_BYTES = 64 * 1024;
+
+export { buildLocator, MAX_LOCATOR, SYNC_PAGE } from './peer-kinds.js';
 
 /** What happened with one peer during a sync round. */
 export interface PeerReport {
@@ -76,14 +106,19 @@ export interface ResolveOutcome {
   readonly dropped: number;
 }
 
-/** What a probe learned about a peer. */
-interface Probe {
+/** Events of the network (streamed to browsers beside the node's). */
+export interface NetworkEventMap {
+  /** The peer list changed. */
+  peers: [{ peers: readonly string[] }];
+}
+
+/** One peer's probe within a round. */
+interface RoundEntry {
   readonly peer: PeerAddress;
+  readonly adapter: PeerKindAdapter;
   report: PeerReport;
-  /** Height to sync towards (0 when unknown or failed). */
-  readonly height: number;
-  /** A tutorial peer's whole chain, validated (only when longer than ours). */
-  readonly fullChain?: Block[];
+  /** Set when the probe succeeded and the peer is compatible. */
+  probe?: Probe;
 }
 
 const STATUS_OF_CODE: Record<string, string> = {
@@ -111,16 +146,26 @@ class RecentSet {
   }
 }
 
-const misbehaving = (message: string): BlockforgeError =>
-  new BlockforgeError(ErrorCode.PeerBadResponse, message, { statusCode: 502, peerMisbehaved: true });
+/**
+ * Whether an error from a peer's data means the peer misbehaved: a peer error says so itself; a
+ * chain rule broken by its blocks is misbehaviour (an honest node of our kind never sends one).
+ */
+function misbehaved(err: BlockforgeError): boolean {
+  if (err instanceof PeerError) return err.misbehaved;
+  return err instanceof ChainRuleError;
+}
 
 /** The peer network of one node. */
 export class PeerNetwork {
+  /** The peer list and each peer's health. */
   readonly registry: PeerRegistry;
+  readonly events = new EventEmitter<NetworkEventMap>();
+  private readonly options: NetworkOptions;
+  private readonly transport: PeerTransport;
+  private readonly context: PeerContext;
   private readonly seenBlocks = new RecentSet(4_096);
   private readonly seenTransactions = new RecentSet(65_536);
   private readonly selfHosts = localHosts();
-  private readonly smallLimits: PeerRequestLimits;
   private rounds: Promise<unknown> = Promise.resolve();
   private roundRunning = false;
   private timer: NodeJS.Timeout | null = null;
@@ -128,23 +173,46 @@ export class PeerNetwork {
   private pushing = 0;
   private started = false;
   private stopped = false;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
-    private readonly node: BlockforgeNode,
-    private readonly options: NetworkOptions,
+    private readonly node: ChainNode,
+    private readonly store: PeerStore,
+    options: Partial<Omit<NetworkOptions, 'peerLimits'>> & {
+      port: number;
+      peerLimits?: Partial<PeerRequestLimits>;
+    },
     private readonly logger: NodeLogger,
     clock: () => number,
+    transport: PeerTransport = httpTransport,
   ) {
-    this.registry = new PeerRegistry(options.banSeconds, clock);
-    this.smallLimits = { ...node.peerLimits, maxBytes: SMALL_ANSWER_BYTES };
-    for (const peer of node.peers) this.registry.track(peer);
+    this.options = {
+      syncIntervalMs: 10_000,
+      banSeconds: 300,
+      ...options,
+      peerLimits: { ...DEFAULT_PEER_LIMITS, ...options.peerLimits },
+    };
+    this.transport = transport;
+    this.registry = new PeerRegistry(this.options.banSeconds, clock);
+    this.context = {
+      transport,
+      limits: this.options.peerLimits,
+      smallLimits: { ...this.options.peerLimits, maxBytes: SMALL_ANSWER_BYTES },
+      local: node,
+    };
+    for (const row of store.loadPeers()) this.registry.track(parsePeerAddress(row.address));
+  }
+
+  /** Peers, in the order they were added. */
+  get peers(): readonly PeerAddress[] {
+    return this.registry.addresses();
   }
 
   /** What this node tells peers about itself. */
   private get sender(): JsonObject {
     return fromPlain({
       node_id: this.node.nodeId,
-      port: this.node.port,
+      port: this.options.port,
       ...(this.options.advertise ? { advertise: this.options.advertise } : {}),
     }) as JsonObject;
   }
@@ -153,59 +221,104 @@ export class PeerNetwork {
   start(): void {
     if (this.started) return;
     this.started = true;
-    // Peers registered since construction (--peer): tracked before any hello can come back.
-    for (const peer of this.node.peers) this.registry.track(peer);
     const { events } = this.node;
-    events.on('block', ({ block, peer }) => this.announceBlock(block, peer));
-    events.on('chain-replaced', ({ peer }) => this.announceBlock(this.node.tip, peer));
-    events.on('transaction', ({ tx, id, peer }) => {
+    const onBlock = ({ block, peer }: { block: Block; peer?: string }): void => this.announceBlock(block, peer);
+    const onReplaced = ({ peer }: { peer?: string }): void => this.announceBlock(this.node.tip, peer);
+    const onTransaction = ({ tx, id, peer }: { tx: Transaction; id: string; peer?: string }): void => {
       this.seenTransactions.add(id);
       this.broadcast('/peer/transactions', { id, transaction: tx.json, sender: this.sender }, peer);
-    });
-    events.on('peers', () => {
-      // New peers get a hello (so they add us back); the next sync round pulls from them. No sync
-      // here: the tutorial's "register, then resolve" still shows the chain being replaced.
-      for (const peer of this.node.peers) {
-        if (!this.registry.get(peer.key)) {
-          this.registry.track(peer);
-          void this.hello(peer);
-        }
-      }
-    });
-    void Promise.all(this.node.peers.map((peer) => this.hello(peer))).then(() => this.periodic());
+    };
+    events.on('block', onBlock);
+    events.on('chain-replaced', onReplaced);
+    events.on('transaction', onTransaction);
+    this.unsubscribe.push(
+      () => events.off('block', onBlock),
+      () => events.off('chain-replaced', onReplaced),
+      () => events.off('transaction', onTransaction),
+    );
+    void Promise.all(this.peers.map((peer) => this.hello(peer))).then(() => this.periodic());
     if (this.options.syncIntervalMs > 0) {
       this.timer = setInterval(() => this.periodic(), this.options.syncIntervalMs);
       this.timer.unref();
     }
   }
 
-  /** Stops the timer and drops queued pushes. */
+  /** Stops the timer, listeners and queued pushes. */
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    for (const off of this.unsubscribe.splice(0)) off();
     this.pushQueue.length = 0;
   }
 
   /** Peer health for `GET /nodes`. */
   health(): PeerHealth[] {
-    for (const peer of this.node.peers) this.registry.track(peer);
     return this.registry.health();
+  }
+
+  // ---- the peer list -----------------------------------------------------------------------
+
+  /**
+   * Validates and stores peer addresses, all or nothing. Returns every peer's key afterwards.
+   * Throws INVALID_NODES naming the first bad entry.
+   */
+  registerPeers(inputs: readonly string[]): string[] {
+    const parsed = inputs.map((input, k) => {
+      try {
+        const address = parsePeerAddress(input);
+        if (isSelfAddress(address, this.options.port, this.selfHosts)) {
+          throw new BlockforgeError(ErrorCode.InvalidNodes, `${address.key} is this node itself`, { field: 'nodes' });
+        }
+        return address;
+      } catch (err) {
+        const message = err instanceof BlockforgeError ? err.message : String(err);
+        throw new BlockforgeError(
+          ErrorCode.InvalidNodes,
+          `Error: Please supply a valid list of nodes (item ${k + 1}: ${message})`,
+          { field: 'nodes' },
+        );
+      }
+    });
+    const added: PeerAddress[] = [];
+    const seen = new Set<string>();
+    for (const address of parsed) {
+      if (!this.registry.get(address.key) && !seen.has(address.key)) {
+        seen.add(address.key);
+        added.push(address);
+      }
+    }
+    if (this.registry.size + added.length > MAX_PEERS) {
+      throw new BlockforgeError(
+        ErrorCode.InvalidNodes,
+        `Error: Please supply a valid list of nodes (a node keeps at most ${MAX_PEERS} peers)`,
+        { field: 'nodes' },
+      );
+    }
+    if (added.length > 0) {
+      this.store.addPeers(
+        added.map((a) => a.key),
+        Date.now() / 1000,
+      );
+      for (const address of added) this.registry.track(address);
+      this.logger.info({ peers: added.map((a) => a.key) }, 'peers added');
+      this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
+      // New peers get a hello (so they add us back); the next sync round pulls from them. No sync
+      // here: the tutorial's "register, then resolve" still shows the chain being replaced.
+      if (this.started && !this.stopped) for (const address of added) void this.hello(address);
+    }
+    return this.peers.map((p) => p.key);
   }
 
   // ---- sync -------------------------------------------------------------------------------
 
   /** `/nodes/resolve`: a sync round with every peer that is not banned. */
   resolve(): Promise<ResolveOutcome> {
-    for (const peer of this.node.peers) this.registry.track(peer);
-    return this.syncRound(this.node.peers, true);
+    return this.syncRound(this.peers, true);
   }
 
   private periodic(): void {
     if (this.stopped || this.roundRunning) return;
-    const due = this.node.peers.filter((p) => {
-      this.registry.track(p);
-      return this.registry.isAvailable(p.key);
-    });
+    const due = this.peers.filter((p) => this.registry.isAvailable(p.key));
     if (due.length > 0) void this.syncRound(due, false).catch(() => undefined);
   }
 
@@ -214,7 +327,7 @@ export class PeerNetwork {
     if (!this.stopped) void this.syncRound([peer], false).catch(() => undefined);
   }
 
-  /** Rounds run one at a time; each adopts the longest valid chain strictly longer than ours. */
+  /** Rounds run one at a time; each adopts the valid branch with the most work, if it beats ours. */
   private syncRound(peers: readonly PeerAddress[], manual: boolean): Promise<ResolveOutcome> {
     const run = this.rounds.then(() => this.round(peers, manual));
     this.rounds = run.catch(() => undefined);
@@ -224,37 +337,30 @@ export class PeerNetwork {
   private async round(peers: readonly PeerAddress[], manual: boolean): Promise<ResolveOutcome> {
     this.roundRunning = true;
     try {
-      const before = this.node.chain.length;
-      const probes = await Promise.all(
-        peers.map(async (peer): Promise<Probe> => {
-          if (this.registry.isBanned(peer.key)) {
-            return { peer, height: 0, report: { peer: peer.key, status: 'banned', ms: 0 } };
-          }
-          return this.probe(peer);
-        }),
-      );
-      // Longest first; on a tie, the peer registered first.
-      const candidates = probes
-        .filter((p) => p.height > before)
-        .sort((a, b) => b.height - a.height || peers.indexOf(a.peer) - peers.indexOf(b.peer));
-      let replaced = false;
-      let adopted: Probe | null = null;
-      let returned = 0;
-      let dropped = 0;
+      const workBefore = this.node.chainWork;
+      const entries = await Promise.all(peers.map((peer) => this.probe(peer)));
+      // Most work first; on a tie, the peer registered first.
+      const candidates = entries
+        .filter((e) => e.probe !== undefined && e.probe.work > workBefore)
+        .sort((a, b) => {
+          const wa = (a.probe as Probe).work;
+          const wb = (b.probe as Probe).work;
+          return wa === wb ? peers.indexOf(a.peer) - peers.indexOf(b.peer) : wb > wa ? 1 : -1;
+        });
+      let adopted: RoundEntry | null = null;
+      let reorg: Reorg | null = null;
       for (const candidate of candidates) {
-        if (this.stopped || candidate.height <= this.node.chain.length) break;
+        const probe = candidate.probe as Probe;
+        if (this.stopped || probe.work <= this.node.chainWork) break;
         const started = performance.now();
         try {
-          const chain = candidate.fullChain ?? (await this.fetchIncremental(candidate.peer, candidate.height));
-          const outcome = this.node.adoptChain(chain, candidate.peer.key);
-          if (outcome) {
-            replaced = true;
+          const { forkHeight, branch } = await candidate.adapter.fetchBranch(candidate.peer, probe, this.context);
+          reorg = branch.blocks.length > 0 ? this.node.adoptBranch(forkHeight, branch, candidate.peer.key) : null;
+          if (reorg) {
             adopted = candidate;
-            returned = outcome.returned;
-            dropped = outcome.dropped;
             candidate.report = {
               ...candidate.report,
-              length: chain.length,
+              length: forkHeight + branch.blocks.length,
               ms: candidate.report.ms + Math.round(performance.now() - started),
             };
             break;
@@ -267,200 +373,88 @@ export class PeerNetwork {
           );
         }
       }
-      const reports = probes.map((p): PeerReport => {
-        if (p === adopted) return { ...p.report, status: 'adopted' };
-        if (p.report.status !== 'valid') return p.report;
-        return { ...p.report, status: p.height > before ? 'not-chosen' : 'not-longer' };
+      const reports = entries.map((e): PeerReport => {
+        if (e === adopted) return { ...e.report, status: 'adopted' };
+        if (e.report.status !== 'valid') return e.report;
+        return { ...e.report, status: (e.probe?.work ?? 0n) > workBefore ? 'not-chosen' : 'not-longer' };
       });
+      const replaced = adopted !== null;
       if (manual || replaced) {
         this.logger.info(
           { replaced, height: this.node.chain.length, peers: reports.map((r) => `${r.peer}:${r.status}`) },
           manual ? 'resolve finished' : 'sync finished',
         );
       }
-      return { replaced, chain: this.node.chain, peers: reports, returned, dropped };
+      return {
+        replaced,
+        chain: this.node.chain,
+        peers: reports,
+        returned: reorg?.returned ?? 0,
+        dropped: reorg?.dropped ?? 0,
+      };
     } finally {
       this.roundRunning = false;
     }
   }
 
-  /** Learns a peer's height: `/peer/status`, or for a tutorial node its whole `/chain`. */
-  private async probe(peer: PeerAddress): Promise<Probe> {
+  /** The adapter for a peer: what it turned out to be, blockforge until it shows otherwise. */
+  private adapterFor(peer: PeerAddress): PeerKindAdapter {
+    return this.registry.kindOf(peer.key) === 'tutorial' ? tutorialPeers : blockforgePeers;
+  }
+
+  /** Learns a peer's height and work through its adapter (falling back to the tutorial kind). */
+  private async probe(peer: PeerAddress): Promise<RoundEntry> {
+    let adapter = this.adapterFor(peer);
+    if (this.registry.isBanned(peer.key)) {
+      return { peer, adapter, report: { peer: peer.key, status: 'banned', ms: 0 } };
+    }
     const started = performance.now();
     const ms = (): number => Math.round(performance.now() - started);
     try {
-      let response: Awaited<ReturnType<typeof peerGet>>;
+      let probe: Probe;
       try {
-        response = await peerGet(`${peer.baseUrl}/peer/status`, this.smallLimits, {
-          [NODE_ID_HEADER]: this.node.nodeId,
-        });
+        probe = await adapter.probe(peer, this.context);
       } catch (err) {
-        if (
-          err instanceof BlockforgeError &&
-          err.code === ErrorCode.PeerHttpStatus &&
-          err.peerMisbehaved === false &&
-          /HTTP 40[45]/.test(err.message)
-        ) {
-          return await this.probeTutorial(peer, started);
-        }
-        throw err;
+        if (!(err instanceof NotThisKind)) throw err;
+        this.registry.markTutorial(peer.key);
+        adapter = tutorialPeers;
+        probe = await adapter.probe(peer, this.context);
       }
-      if (response.headers[NODE_ID_HEADER] === this.node.nodeId) {
-        throw new BlockforgeError(ErrorCode.PeerIsSelf, 'this address is this node itself', { peerMisbehaved: false });
-      }
-      let status: JsonObject | null;
-      try {
-        status = parseJsonAnswer(response.body);
-      } catch {
-        status = null;
-      }
-      const height = status?.height;
-      if (
-        !status ||
-        !(height instanceof JsonNumber) ||
-        !/^[1-9][0-9]{0,15}$/.test(height.text) ||
-        typeof status.node_id !== 'string'
-      ) {
-        // Not blockforge's status: some tutorial-protocol nodes answer every path. Use /chain.
-        return await this.probeTutorial(peer, started);
-      }
-      if (status.node_id === this.node.nodeId) {
-        throw new BlockforgeError(ErrorCode.PeerIsSelf, 'this address is this node itself', { peerMisbehaved: false });
-      }
-      const count = Number(height.text);
-      this.registry.succeeded(peer.key, { kind: 'blockforge', height: count, nodeId: status.node_id });
-      const profile = this.node.profile;
-      if (
-        status.profile !== profile.name ||
-        String((status.difficulty as JsonNumber | undefined)?.text) !== String(profile.difficulty)
-      ) {
+      this.registry.succeeded(peer.key, {
+        kind: adapter.kind,
+        height: probe.height,
+        ...(probe.nodeId ? { nodeId: probe.nodeId } : {}),
+      });
+      if (probe.incompatible) {
         return {
           peer,
-          height: 0,
+          adapter,
           report: {
             peer: peer.key,
             status: 'incompatible',
-            length: count,
-            reason: `runs ${String(status.profile)} at difficulty ${(status.difficulty as JsonNumber | undefined)?.text}, we run ${profile.name} at ${profile.difficulty}`,
+            length: probe.height,
+            reason: probe.incompatible,
             ms: ms(),
           },
         };
       }
-      return { peer, height: count, report: { peer: peer.key, status: 'valid', length: count, ms: ms() } };
+      return { peer, adapter, probe, report: { peer: peer.key, status: 'valid', length: probe.height, ms: ms() } };
     } catch (err) {
-      return { peer, height: 0, report: this.failure(peer, err, ms()) };
+      return { peer, adapter, report: this.failure(peer, err, ms()) };
     }
-  }
-
-  /** A tutorial node: download its whole chain (the only way it offers), validate it if longer. */
-  private async probeTutorial(peer: PeerAddress, started: number): Promise<Probe> {
-    this.registry.markTutorial(peer.key);
-    const ms = (): number => Math.round(performance.now() - started);
-    const response = await peerGet(`${peer.baseUrl}/chain`, this.node.peerLimits, {
-      [NODE_ID_HEADER]: this.node.nodeId,
-    });
-    if (response.headers[NODE_ID_HEADER] === this.node.nodeId) {
-      throw new BlockforgeError(ErrorCode.PeerIsSelf, 'this address is this node itself', { peerMisbehaved: false });
-    }
-    let value: JsonValue;
-    try {
-      value = parseJson(response.body, { maxDepth: 16 });
-    } catch (err) {
-      throw misbehaving(`answer is not valid JSON: ${(err as Error).message}`);
-    }
-    const chain = chainEnvelope(value);
-    this.registry.succeeded(peer.key, { height: chain.length });
-    // A chain that cannot win is not worth validating (the tutorial does the same).
-    if (chain.length <= this.node.chain.length) {
-      return {
-        peer,
-        height: chain.length,
-        report: { peer: peer.key, status: 'valid', length: chain.length, ms: ms() },
-      };
-    }
-    const blocks = this.node.profile.validateBlocks(null, chain);
-    return {
-      peer,
-      height: blocks.length,
-      fullChain: blocks,
-      report: { peer: peer.key, status: 'valid', length: blocks.length, ms: ms() },
-    };
-  }
-
-  /**
-   * Fetches the blocks a blockforge peer has after our common prefix, in pages, each validated
-   * against the block before it. Returns the whole candidate chain (our prefix + its blocks).
-   */
-  private async fetchIncremental(peer: PeerAddress, height: number): Promise<Block[]> {
-    const deadline = performance.now() + SYNC_DEADLINE_MS;
-    const ours = this.node.chain.slice();
-    const locator = buildLocator(ours);
-    const located = parseJsonAnswer(
-      (
-        await peerPost(
-          `${peer.baseUrl}/peer/locate`,
-          writeJson(fromPlain({ locator: locator.map((l) => ({ index: l.index, hash: l.hash })) })),
-          this.smallLimits,
-          { [NODE_ID_HEADER]: this.node.nodeId },
-        )
-      ).body,
-    );
-    const common = located.common;
-    const commonIndex = common instanceof JsonNumber && /^[0-9]{1,16}$/.test(common.text) ? Number(common.text) : -1;
-    if (commonIndex !== 0 && !locator.some((l) => l.index === commonIndex)) {
-      throw misbehaving('/peer/locate answered an index that is not in our locator');
-    }
-    const target = Math.min(height, commonIndex + MAX_SYNC_BLOCKS);
-    const fetched: Block[] = [];
-    let prev: Block | null = commonIndex > 0 ? (ours[commonIndex - 1] as Block) : null;
-    const fetchPage = async (from: number): Promise<JsonValue[]> => {
-      const limit = Math.min(SYNC_PAGE, target - from + 1);
-      const page = parseJsonAnswer(
-        (
-          await peerGet(`${peer.baseUrl}/blocks?from=${from}&limit=${limit}`, this.node.peerLimits, {
-            [NODE_ID_HEADER]: this.node.nodeId,
-          })
-        ).body,
-        64,
-      );
-      const blocks = page.blocks;
-      if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > limit) {
-        throw misbehaving(`/blocks?from=${from} answered ${Array.isArray(blocks) ? blocks.length : 'no'} blocks`);
-      }
-      return blocks;
-    };
-    let next = commonIndex + 1;
-    let pending = next <= target ? fetchPage(next) : null;
-    while (pending) {
-      if (performance.now() > deadline) {
-        throw new BlockforgeError(ErrorCode.PeerTimeout, `sync took longer than ${SYNC_DEADLINE_MS / 1000} s`, {
-          peerMisbehaved: false,
-        });
-      }
-      const blocks = await pending;
-      next += blocks.length;
-      // Ask for the next page before validating this one: the peer serves while we hash.
-      pending = next <= target ? fetchPage(next) : null;
-      pending?.catch(() => undefined); // observed below; a failure after an invalid page is moot
-      const validated = this.node.profile.validateBlocks(prev, blocks);
-      for (const block of validated) fetched.push(block);
-      prev = validated[validated.length - 1] as Block;
-    }
-    this.logger.debug({ peer: peer.key, common: commonIndex, fetched: fetched.length }, 'incremental sync');
-    return [...ours.slice(0, commonIndex), ...fetched];
   }
 
   /** Turns an error from a peer into a report, and updates the peer's health. */
   private failure(peer: PeerAddress, err: unknown, ms: number): PeerReport {
     if (!(err instanceof BlockforgeError)) throw err;
-    const misbehaved = err.peerMisbehaved ?? false;
+    const bad = misbehaved(err);
     const status = err instanceof ChainRuleError ? 'invalid' : (STATUS_OF_CODE[err.code] ?? 'failed');
     if (err.code !== ErrorCode.PeerIsSelf) {
-      if (misbehaved) this.registry.ban(peer.key, `${err.code}: ${err.message}`);
+      if (bad) this.registry.ban(peer.key, `${err.code}: ${err.message}`);
       else this.registry.failed(peer.key, `${err.code}: ${err.message}`);
     }
     this.logger.warn({ peer: peer.key, code: err.code, reason: err.message }, 'peer skipped');
-    return { peer: peer.key, status, code: err.code, misbehaved, reason: err.message, ms };
+    return { peer: peer.key, status, code: err.code, misbehaved: bad, reason: err.message, ms };
   }
 
   // ---- push ------------------------------------------------------------------------------
@@ -476,9 +470,8 @@ export class PeerNetwork {
     if (!this.started || this.stopped) return;
     // Serialized once, and only if some peer takes the push (ingest stays cheap without peers).
     let text: string | undefined;
-    for (const peer of this.node.peers) {
-      this.registry.track(peer);
-      if (peer.key === except || !this.registry.acceptsPush(peer.key)) continue;
+    for (const peer of this.peers) {
+      if (peer.key === except || !this.registry.isAvailable(peer.key) || !this.adapterFor(peer).takesPushes) continue;
       text ??= writeJson(fromPlain(body));
       const payload = text;
       if (this.pushQueue.length >= PUSH_QUEUE) this.pushQueue.shift();
@@ -498,56 +491,54 @@ export class PeerNetwork {
     }
   }
 
+  private post(peer: PeerAddress, path: string, body: string): ReturnType<PeerTransport['request']> {
+    return this.transport.request(
+      peer,
+      { method: 'POST', path, body, headers: { [NODE_ID_HEADER]: this.node.nodeId } },
+      this.context.smallLimits,
+    );
+  }
+
   private async push(peer: PeerAddress, path: string, body: string): Promise<void> {
     try {
-      await peerPost(`${peer.baseUrl}${path}`, body, this.smallLimits, { [NODE_ID_HEADER]: this.node.nodeId });
+      await this.post(peer, path, body);
       this.registry.succeeded(peer.key, { kind: 'blockforge' });
     } catch (err) {
-      if (!(err instanceof BlockforgeError)) return;
-      if (err.code === ErrorCode.PeerHttpStatus && /HTTP 40[45]/.test(err.message)) {
-        // A tutorial node has no push routes: not an error, just pull from it.
-        this.registry.markTutorial(peer.key);
-        return;
-      }
-      if (err.code === ErrorCode.PeerHttpStatus) return; // it refused our data; it may be on another fork
-      this.registry.failed(peer.key, `${err.code}: ${err.message}`);
+      if (!(err instanceof PeerError)) return;
+      // A tutorial node has no push routes: not an error, just pull from it.
+      if (err.missingRoute) this.registry.markTutorial(peer.key);
+      // Any other answer: it refused our data (it may be on another fork); not a failure to reach it.
+      else if (err.httpStatus === undefined) this.registry.failed(peer.key, `${err.code}: ${err.message}`);
     }
   }
 
   /** Tells `peer` how to reach us, so it adds us back. */
   private async hello(peer: PeerAddress): Promise<void> {
     try {
-      const response = await peerPost(
-        `${peer.baseUrl}/peer/hello`,
-        writeJson(fromPlain({ sender: this.sender })),
-        this.smallLimits,
-        {
-          [NODE_ID_HEADER]: this.node.nodeId,
-        },
-      );
+      const response = await this.post(peer, '/peer/hello', writeJson(fromPlain({ sender: this.sender })));
       const answer = parseJsonAnswer(response.body);
       this.registry.succeeded(peer.key, {
         kind: 'blockforge',
         ...(typeof answer.node_id === 'string' ? { nodeId: answer.node_id } : {}),
       });
     } catch (err) {
-      if (err instanceof BlockforgeError && err.code === ErrorCode.PeerHttpStatus && /HTTP 40[45]/.test(err.message)) {
-        this.registry.markTutorial(peer.key);
-      }
+      if (err instanceof PeerError && err.missingRoute) this.registry.markTutorial(peer.key);
       // Otherwise the next sync round finds out and records the failure.
     }
   }
 
   // ---- inbound (called by the API) ---------------------------------------------------------
 
-  /** This node's summary for `/peer/status`. */
+  /** This node's summary for `/peer/status`: its rules (name and parameters), height, work and ends. */
   status(): JsonObject {
     const chain = this.node.chain;
+    const profile = this.node.profile;
     return fromPlain({
       node_id: this.node.nodeId,
-      profile: this.node.profile.name,
-      difficulty: this.node.profile.difficulty,
+      profile: profile.name,
+      ...profile.params,
       height: chain.length,
+      work: this.node.chainWork.toString(),
       tip: this.node.tip.hash,
       genesis: (chain[0] as Block).hash,
     }) as JsonObject;
@@ -575,13 +566,15 @@ export class PeerNetwork {
   }
 
   /** `/peer/blocks`: a pushed block. */
-  receiveBlock(value: JsonValue, remote: string | undefined): string {
+  receiveBlock(value: JsonValue, remote: string | undefined): OfferResult {
     const body = requireObject(value, 'block');
     const { origin, verified } = this.originOf(body.sender, remote);
     if (origin && this.registry.isBanned(origin.key)) throw bannedError(origin);
-    let result: ReturnType<BlockforgeNode['offerBlock']>;
+    let result: OfferResult;
+    let hash: string | undefined;
     try {
       result = this.node.offerBlock(body.block as JsonValue, origin?.key);
+      if (result === 'known') hash = this.node.profile.decodeBlock(body.block as JsonValue, 0).hash;
     } catch (err) {
       if (origin && verified && err instanceof ChainRuleError) {
         this.registry.ban(origin.key, `pushed an invalid block: ${err.message}`);
@@ -589,7 +582,7 @@ export class PeerNetwork {
       throw err;
     }
     // Only a block we now have is "seen": one we are still to sync must be announced once adopted.
-    if (result === 'known') this.seenBlocks.add(hashJson(body.block as JsonValue));
+    if (hash) this.seenBlocks.add(hash);
     if (origin) {
       this.registry.succeeded(origin.key, { kind: 'blockforge' });
       if (result === 'ahead') this.syncSoon(origin);
@@ -598,7 +591,7 @@ export class PeerNetwork {
   }
 
   /** `/peer/transactions`: a pushed transaction. */
-  async receiveTransaction(value: JsonValue, remote: string | undefined): Promise<string> {
+  async receiveTransaction(value: JsonValue, remote: string | undefined): Promise<'added' | 'known'> {
     const body = requireObject(value, 'transaction');
     const { origin, verified } = this.originOf(body.sender, remote);
     if (origin && this.registry.isBanned(origin.key)) throw bannedError(origin);
@@ -607,8 +600,10 @@ export class PeerNetwork {
       throw new BlockforgeError(ErrorCode.InvalidBody, 'id must be 32 lowercase hex digits', { field: 'id' });
     }
     if (this.seenTransactions.has(id)) return 'known';
-    let tx: ReturnType<BlockforgeNode['profile']['parseTransaction']>;
+    let tx: Transaction;
     try {
+      // Relayed transactions pass the same policy as our clients': a blockforge node relays only
+      // what its own policy accepted, so one that fails it did not come from an honest one.
       tx = this.node.profile.parseTransaction(body.transaction as JsonValue);
     } catch (err) {
       if (origin && verified && err instanceof BlockforgeError) {
@@ -658,7 +653,7 @@ export class PeerNetwork {
     } catch {
       return none;
     }
-    if (isSelfAddress(address, this.node.port, this.selfHosts)) return none;
+    if (isSelfAddress(address, this.options.port, this.selfHosts)) return none;
     const loopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
     const verified =
       remoteHost !== undefined &&
@@ -669,25 +664,12 @@ export class PeerNetwork {
     const sameNode = typeof sender.node_id === 'string' ? this.registry.findByNodeId(sender.node_id) : undefined;
     if (sameNode) return { origin: sameNode, verified: false };
     try {
-      this.node.registerPeers([address.key]);
-      this.registry.track(address);
+      this.registerPeers([address.key]);
       return { origin: address, verified };
     } catch {
       return none; // this node itself, or the peer list is full
     }
   }
-}
-
-/** Parses a small JSON object answer from a peer. */
-function parseJsonAnswer(body: string, maxDepth = 8): JsonObject {
-  let value: JsonValue;
-  try {
-    value = parseJson(body, { maxDepth });
-  } catch (err) {
-    throw misbehaving(`answer is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isJsonObject(value)) throw misbehaving('answer is not a JSON object');
-  return value;
 }
 
 function requireObject(value: JsonValue, field: string): JsonObject {
@@ -698,25 +680,5 @@ function requireObject(value: JsonValue, field: string): JsonObject {
 }
 
 function bannedError(peer: PeerAddress): BlockforgeError {
-  return new BlockforgeError(ErrorCode.PeerBanned, `${peer.key} is banned for sending invalid data`, {
-    statusCode: 403,
-  });
-}
-
-/**
- * Heights to ask a peer about: the last ten blocks one by one, then doubling steps back to genesis.
- * A node one block behind finds the fork point in one round trip with ~20 entries, whatever the
- * chain's length.
- */
-export function buildLocator(chain: readonly Block[]): { index: number; hash: string }[] {
-  const out: { index: number; hash: string }[] = [];
-  let index = chain.length;
-  let step = 1;
-  while (index >= 1 && out.length < MAX_LOCATOR - 1) {
-    out.push({ index, hash: (chain[index - 1] as Block).hash });
-    if (out.length >= 10) step *= 2;
-    index -= step;
-  }
-  if (out[out.length - 1]?.index !== 1 && chain.length > 0) out.push({ index: 1, hash: (chain[0] as Block).hash });
-  return out;
+  return new BlockforgeError(ErrorCode.PeerBanned, `${peer.key} is banned for sending invalid data`);
 }

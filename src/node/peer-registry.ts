@@ -1,5 +1,6 @@
 /**
- * Peer health, in memory: when each peer was last seen, how often it failed in a row (with an
+ * The peer list of a node (its one owner: the peer network loads it from storage and adds to it
+ * through here) and each peer's health, in memory: when each peer was last seen, how often it failed in a row (with an
  * exponential backoff before the next automatic attempt), what kind of node it is (blockforge, or a
  * tutorial node with only the five routes), and bans for peers that sent invalid data.
  */
@@ -78,6 +79,21 @@ export class PeerRegistry {
     return [...this.states.values()].map((s) => s.address);
   }
 
+  /** Number of tracked peers. */
+  get size(): number {
+    return this.states.size;
+  }
+
+  /** Stops tracking `key`; true if it was tracked. */
+  remove(key: string): boolean {
+    return this.states.delete(key);
+  }
+
+  /** What kind of node the peer turned out to be. */
+  kindOf(key: string): PeerKind {
+    return this.states.get(key)?.kind ?? 'unknown';
+  }
+
   /** The tracked address for `key`, if any. */
   get(key: string): PeerAddress | undefined {
     return this.states.get(key)?.address;
@@ -106,6 +122,12 @@ export class PeerRegistry {
   markTutorial(key: string): void {
     const state = this.states.get(key);
     if (state && state.kind === 'unknown') state.kind = 'tutorial';
+  }
+
+  /** Records the height a peer was seen at. */
+  sawHeight(key: string, height: number): void {
+    const state = this.states.get(key);
+    if (state) state.height = height;
   }
 
   /** The peer failed (unreachable, slow): back off exponentially before trying it again. */

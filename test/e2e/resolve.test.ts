@@ -6,7 +6,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProfile } from '../../src/core/profile.js';
+import { createProfile } from '../../src/core/profiles.js';
 import type { PeerReport } from '../../src/node/peer-network.js';
 import { type Answer, call, cleanupAll, type RunningNode, startNode } from '../support/harness.js';
 import {

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isJsonObject, JsonNumber, type JsonValue, parseJson, writeJson } from '../../src/core/json.js';
 import { checkProof } from '../../src/core/pow.js';
-import { createProfile } from '../../src/core/profile.js';
+import { createTutorialProfile } from '../../src/core/profiles.js';
 import {
   blockHashes,
   type ChainView,
@@ -31,7 +31,7 @@ import {
 import { call, cleanupAll, freePort, type RunningNode, startNode, startTutorialNode } from '../support/harness.js';
 
 const DIFFICULTY = 3;
-const profile = createProfile('seed', { difficulty: DIFFICULTY });
+const profile = createTutorialProfile('seed', { difficulty: DIFFICULTY });
 /** Bound for anything that should happen within a few sync intervals. */
 const SPREAD_MS = 15_000;
 const RUN = Date.now().toString(36);

@@ -11,7 +11,7 @@ import {
   writeJson,
 } from '../../src/core/json.js';
 import { powDigest, searchProof } from '../../src/core/pow.js';
-import { createProfile } from '../../src/core/profile.js';
+import { createProfile } from '../../src/core/profiles.js';
 import { vector, vectorList } from '../support/vectors.js';
 
 const obj = (v: JsonValue | undefined): JsonObject => {
@@ -53,7 +53,7 @@ describe('pow-seed vectors', () => {
   for (const c of cases) {
     const lastProof = (c.last_proof as JsonNumber).text;
     it(`finds the smallest proof after ${lastProof}`, () => {
-      const challenge = { prefix: lastProof, suffix: '', difficulty: seed.difficulty };
+      const challenge = { prefix: lastProof, suffix: '', difficulty: Number(seed.params.difficulty) };
       const result = searchProof(challenge, 0, 1_000_000);
       expect(String(result.proof)).toBe((c.proof as JsonNumber).text);
       expect(result.tries).toBe(Number(result.proof) + 1);

@@ -9,6 +9,7 @@
 
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { BranchValidator, validateBranch } from '../../src/core/chain.js';
 import { BlockforgeError, type ErrorCodeValue } from '../../src/core/errors.js';
 import {
   isJsonObject,
@@ -278,10 +279,11 @@ export function forgeChain(chainText: string, forgery: Forgery, profile: RulePro
     throw new Error('forgeChain needs a /chain response with at least 3 blocks');
   }
   const blocks = value.chain as JsonObject[];
-  const valid = profile.validateBlocks(null, blocks);
   if (forgery === 'proof-of-work') {
     const last = blocks[blocks.length - 1] as JsonObject;
-    const challenge = profile.powChallenge(valid[valid.length - 2] as (typeof valid)[number]);
+    // The puzzle the last block must solve, as the profile poses it on the chain before it.
+    const before = new BranchValidator(profile, null).add(blocks.slice(0, -1)).view;
+    const challenge = profile.blockTemplate(before, 'f'.repeat(32)).puzzle;
     let proof = Number((last.proof as JsonNumber).text) + 1;
     while (checkProof(challenge, String(proof))) proof++;
     last.proof = JsonNumber.int(proof);
@@ -297,7 +299,7 @@ export function forgeChain(chainText: string, forgery: Forgery, profile: RulePro
   const forged = writeJson(value);
   // The forgery must be exactly the intended defect, or the test proves nothing.
   try {
-    profile.validateBlocks(null, blocks);
+    validateBranch(profile, null, blocks);
   } catch (err) {
     if (err instanceof BlockforgeError && err.code === FORGERY_CODE[forgery]) return forged;
     throw new Error(`forgeChain(${forgery}) broke the chain the wrong way: ${(err as Error).message}`);

@@ -6,8 +6,15 @@ rewritten on http.server so that it runs with no Flask, no requests and no inter
 blockforge's interop tests: it is the "real Python peer", so compatibility is checked by Python's own
 `json` and `hashlib` (see docs/seed-protocol.md). Profiles: `seed` is the blog post's version,
 `master` the tutorial repository's later revision (genesis previous_hash "1", the proof of work covers
-the previous block's hash). It keeps the tutorial's weaknesses on purpose; the one deviation is that
-/nodes/resolve fetches peers with a 5 s timeout and skips a peer on a network or JSON error.
+the previous block's hash). It keeps the tutorial's weaknesses on purpose: /transactions/new checks
+only that `sender`, `recipient` and `amount` are present and stores them as they came, of any JSON
+type (strings, numbers of any size, true/false/null, objects, lists, and the NaN, Infinity and
+-Infinity literals that Python's `json.loads` reads, as Flask's `request.get_json()` does); /chain
+is written with Python's `json.dumps`, so those are written back as `NaN`, `Infinity`, `-Infinity`,
+and /nodes/resolve reads them from peers. Deviations: a POST body is read as JSON whatever its
+Content-Type; /transactions/new answers 400 `Missing values` to a body that is valid JSON but not an
+object (Flask answers 500 there, as `k in values` or `values['sender']` raises); /nodes/resolve
+fetches peers with a 5 s timeout and skips a peer on a network or JSON error.
 
 Usage: python3 tutorial-node.py --port N [--host 127.0.0.1] [--profile seed|master] [--difficulty 4]
 Prints `ready http://HOST:PORT` once listening (--port 0 picks a free port); exits on SIGTERM/SIGINT.
@@ -134,7 +141,8 @@ class Blockchain:
 
 
 def fetch_chain(node):
-    """GET http://{node}/chain; None (skip the peer) on a network, HTTP or JSON error."""
+    """GET http://{node}/chain, read with Python's json (NaN, Infinity, -Infinity accepted, as a peer
+    that stored them writes them); None (skip the peer) on a network, HTTP or JSON error."""
     try:
         with _opener.open(f'http://{node}/chain', timeout=PEER_TIMEOUT) as resp:
             if resp.status != 200:
@@ -162,8 +170,10 @@ def mine(values):
 
 
 def new_transaction(values):
+    # The tutorial's only check: the three keys are present. Their values are stored as they are,
+    # whatever their JSON type (the body was parsed by json.loads, so NaN/Infinity/-Infinity too).
     required = ['sender', 'recipient', 'amount']
-    if not all(k in values for k in required):
+    if not isinstance(values, dict) or not all(k in values for k in required):
         return 400, 'Missing values'
     with blockchain.lock:
         index = blockchain.new_transaction(values['sender'], values['recipient'], values['amount'])
@@ -213,7 +223,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(405, 'Method Not Allowed') if known else self.send(404, 'Not Found')
         values = None
         if method == 'POST':
-            try:  # like request.get_json(), but whatever the Content-Type
+            try:  # like request.get_json() (Python's json: NaN, Infinity, -Infinity accepted), any Content-Type
                 values = json.loads(raw.decode('utf-8'))
             except (ValueError, RecursionError):
                 return self.send(400, 'Bad Request: Failed to decode JSON object')

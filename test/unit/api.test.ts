@@ -6,15 +6,17 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlockforgeNode } from '../../src/node/blockforge-node.js';
+import type { PeerNetwork } from '../../src/node/peer-network.js';
 import { cleanupAll } from '../support/harness.js';
 import { inProcessNode } from '../support/in-process.js';
 
 let app: FastifyInstance;
 let node: BlockforgeNode;
+let network: PeerNetwork;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ app, node, close } = await inProcessNode());
+  ({ app, node, network, close } = await inProcessNode());
 });
 afterAll(async () => {
   await close();
@@ -166,10 +168,10 @@ describe('POST /nodes/register', () => {
     ['too many entries', JSON.stringify({ nodes: Array.from({ length: 300 }, (_, k) => `h${k}:1`) })],
   ];
   it.each(bad)('refuses %s with the tutorial message and adds nothing', async (_name, payload) => {
-    const before = node.peers.length;
+    const before = network.peers.length;
     const body = expectError(await register(payload), 400, payload === '' ? 'INVALID_BODY' : 'INVALID_NODES');
     if (payload !== '') expect(body.message).toMatch(/^Error: Please supply a valid list of nodes/);
-    expect(node.peers.length).toBe(before);
+    expect(network.peers.length).toBe(before);
   });
 
   it('adds valid addresses in the tutorial form', async () => {

@@ -10,20 +10,22 @@ import { registerExplorer } from '../../src/api/explorer.js';
 import type { EventHub } from '../../src/api/explorer-events.js';
 import { parseJson } from '../../src/core/json.js';
 import type { BlockforgeNode } from '../../src/node/blockforge-node.js';
+import type { PeerNetwork } from '../../src/node/peer-network.js';
 import { cleanupAll, tempDir } from '../support/harness.js';
 import { inProcessNode } from '../support/in-process.js';
 
 let node: BlockforgeNode;
+let network: PeerNetwork;
 let closeNode: () => Promise<void>;
 let app: FastifyInstance;
 let hub: EventHub;
 let base: string;
 
 beforeAll(async () => {
-  ({ node, close: closeNode } = await inProcessNode());
+  ({ node, network, close: closeNode } = await inProcessNode());
   // The test's fetch client leaves a spare idle socket behind each aborted stream; close those too.
   app = Fastify({ forceCloseConnections: true });
-  hub = registerExplorer(app, node, { webRoot: tempDir(), events: { heartbeatMs: 100, maxClients: 3 } });
+  hub = registerExplorer(app, { node, network }, { webRoot: tempDir(), events: { heartbeatMs: 100, maxClients: 3 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -95,7 +97,7 @@ describe('GET /events', () => {
       height: node.chain.length,
       pending: 0,
       profile: 'seed',
-      difficulty: node.profile.difficulty,
+      difficulty: node.profile.params.difficulty,
     });
 
     await node.submitTransaction(
@@ -114,7 +116,7 @@ describe('GET /events', () => {
     expect(JSON.parse(await stream.event('mining')).mining).toBe(false);
     const data = await stream.event('block');
     const event = JSON.parse(data);
-    expect(event).toMatchObject({ index: block.index, hash: block.hash, source: 'mined' });
+    expect(event).toMatchObject({ index: block.height, hash: block.hash, source: 'mined' });
     expect(data).toContain('"amount":5.0');
     expect(event.block.transactions).toHaveLength(2);
     stream.close();
@@ -154,7 +156,7 @@ describe('GET /events', () => {
 
   it('lets the server close while streams are open', async () => {
     const other = Fastify();
-    registerExplorer(other, node, { webRoot: tempDir() });
+    registerExplorer(other, { node, network }, { webRoot: tempDir() });
     await other.listen({ host: '127.0.0.1', port: 0 });
     const address = other.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/events`;

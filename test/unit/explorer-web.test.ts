@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson, hashJson } from '../../src/core/canonical.js';
 import { isJsonObject, type JsonObject, parseJson, writeJson } from '../../src/core/json.js';
+import { createTutorialProfile } from '../../src/core/profiles.js';
 import { peerList, transactionBody } from '../../web/src/forms.js';
 import { createHash as shimCreateHash, hash as shimHash } from '../../web/src/node-crypto-shim.js';
 import { sha256HexSync } from '../../web/src/sha256.js';
@@ -88,8 +89,10 @@ describe('the tamper lab', () => {
   for (const profileName of ['seed', 'master']) {
     it(`names the rule an edited block breaks, as the node does (${profileName})`, async () => {
       const { node, app, close, chain } = await chainOf(profileName);
+      // The page's checker takes the tutorial profile (its puzzle is shown step by step).
+      const rules = createTutorialProfile(profileName, { difficulty: 2 });
       try {
-        const checker = new CopyChecker(node.profile, chain, 2);
+        const checker = new CopyChecker(rules, chain, 2);
         const same = checker.check(writeJson(chain[1] as JsonObject));
         expect(same.verdict).toBeNull();
         expect(same.hash).toBe(node.chain[1]?.hash);
@@ -119,12 +122,12 @@ describe('the tamper lab', () => {
         expect(checker.check('{"index": 2,').verdict?.code).toBe('INVALID_JSON');
 
         // The tip has no successor to break; genesis is checked as a genesis block.
-        expect(new CopyChecker(node.profile, chain, 4).check(writeJson(chain[3] as JsonObject)).verdict).toBeNull();
-        expect(new CopyChecker(node.profile, chain, 1).check(writeJson(chain[0] as JsonObject)).verdict).toBeNull();
+        expect(new CopyChecker(rules, chain, 4).check(writeJson(chain[3] as JsonObject)).verdict).toBeNull();
+        expect(new CopyChecker(rules, chain, 1).check(writeJson(chain[0] as JsonObject)).verdict).toBeNull();
 
         // The message the page shows is the node's own.
         const nodeView = JSON.parse((await app.inject({ method: 'GET', url: '/blocks/3/hash' })).body);
-        expect(powMessage(node.profile, chain[1] as JsonObject, chain[2] as JsonObject)).toBe(nodeView.pow.message);
+        expect(powMessage(rules, chain[1] as JsonObject, chain[2] as JsonObject)).toBe(nodeView.pow.message);
         expect(hashJson(chain[2] as JsonObject)).toBe(nodeView.hash);
         expect(isJsonObject(chain[2] as JsonObject)).toBe(true);
       } finally {

@@ -12,15 +12,17 @@ import { DEFAULT_WEB_ROOT, registerExplorer } from '../../src/api/explorer.js';
 import { addDecimal, decimalOf, formatDecimal, subtractDecimal } from '../../src/api/explorer-routes.js';
 import { hashJson } from '../../src/core/canonical.js';
 import type { BlockforgeNode } from '../../src/node/blockforge-node.js';
+import type { PeerNetwork } from '../../src/node/peer-network.js';
 import { cleanupAll, tempDir } from '../support/harness.js';
 import { inProcessNode } from '../support/in-process.js';
 
 let app: FastifyInstance;
 let node: BlockforgeNode;
+let network: PeerNetwork;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ app, node, close } = await inProcessNode());
+  ({ app, node, network, close } = await inProcessNode());
 });
 afterAll(async () => {
   await close();
@@ -87,7 +89,7 @@ describe('the web app', () => {
 
   it('says how to build it when dist/web is missing, in the error shape', async () => {
     const bare = Fastify();
-    registerExplorer(bare, node, { webRoot: join(tempDir(), 'nothing-here') });
+    registerExplorer(bare, { node, network }, { webRoot: join(tempDir(), 'nothing-here') });
     await bare.ready();
     const res = await bare.inject({ method: 'GET', url: '/' });
     expect(expectErrorShape(res, 503, 'EXPLORER_NOT_BUILT').message).toContain('npm run build');
@@ -100,7 +102,7 @@ describe('the web app', () => {
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>t</title>');
     writeFileSync(join(root, 'assets', 'a-123.js'), 'export {};');
     const bare = Fastify();
-    registerExplorer(bare, node, { webRoot: root });
+    registerExplorer(bare, { node, network }, { webRoot: root });
     await bare.ready();
     writeFileSync(join(root, 'assets', 'late.js'), 'export {};');
     expect((await bare.inject({ method: 'GET', url: '/explorer/assets/a-123.js' })).body).toBe('export {};');
@@ -176,8 +178,8 @@ describe('GET /blocks/:index/hash', () => {
     expect(body.pow.message).toBe(
       `${(genesis.json.proof as { text: string }).text}${(block.json.proof as { text: string }).text}`,
     );
-    expect(body.pow.digest.startsWith('0'.repeat(node.profile.difficulty))).toBe(true);
-    expect(body.pow).toMatchObject({ difficulty: node.profile.difficulty, valid: true });
+    expect(body.pow.digest.startsWith('0'.repeat(Number(node.profile.params.difficulty)))).toBe(true);
+    expect(body.pow).toMatchObject({ difficulty: node.profile.params.difficulty, valid: true });
   });
 
   it('has no proof of work for the genesis block, and 404/400 in the error shape', async () => {

@@ -4,6 +4,7 @@
  * plain data, and valid input means what JSON.parse says it means (with number text kept).
  */
 import { describe, expect, it } from 'vitest';
+import { statusOf } from '../../src/api/errors.js';
 import { canonicalJson } from '../../src/core/canonical.js';
 import { BlockforgeError, ErrorCode, type ErrorCodeValue } from '../../src/core/errors.js';
 import {
@@ -28,7 +29,7 @@ function refuse(text: string, code: ErrorCodeValue = ErrorCode.InvalidJson): Blo
   expect(thrown, `expected ${JSON.stringify(text.slice(0, 80))} to be refused`).toBeInstanceOf(BlockforgeError);
   const err = thrown as BlockforgeError;
   expect(err.code, JSON.stringify(text.slice(0, 80))).toBe(code);
-  expect(err.statusCode).toBe(400);
+  expect(statusOf(err.code)).toBe(400);
   return err;
 }
 

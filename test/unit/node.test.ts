@@ -6,15 +6,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Block, Transaction } from '../../src/core/block.js';
 import { BlockforgeError } from '../../src/core/errors.js';
-import { parseJson } from '../../src/core/json.js';
+import { parseJson, writeJson } from '../../src/core/json.js';
 import { searchProof } from '../../src/core/pow.js';
-import { createProfile } from '../../src/core/profile.js';
+import { createProfile } from '../../src/core/profiles.js';
 import { BlockforgeNode } from '../../src/node/blockforge-node.js';
 import { GroupCommit } from '../../src/node/group-commit.js';
 import { ProofMiner } from '../../src/node/miner.js';
 import { isSelfAddress, localHosts, parsePeerAddress } from '../../src/node/peer-address.js';
 import { reconcileMempool } from '../../src/node/reconcile.js';
-import { ChainStore } from '../../src/node/storage.js';
+import { ChainStore, type StoredBlock } from '../../src/node/storage.js';
+import { extendChain } from '../support/forge.js';
 import { cleanupAll, tempDir } from '../support/harness.js';
 import { WORKER_URL } from '../support/in-process.js';
 
@@ -26,22 +27,14 @@ const tx = (sender: string, amount = 1): Transaction =>
 
 /** A chain of blocks holding the given transactions, built on `base`. */
 function extend(base: Block[], blocksTxs: Transaction[][], node = 'n'.repeat(32), t0 = 1000): Block[] {
-  const out = [...base];
-  for (const txs of blocksTxs) {
-    const prev = out[out.length - 1] as Block;
-    const { proof } = searchProof(profile.powChallenge(prev), 0, 1e7);
-    out.push(
-      profile.forgeBlock({
-        prev,
-        proof: proof as number,
-        pending: txs,
-        nodeId: node,
-        timestampSeconds: t0 + out.length,
-      }),
-    );
-  }
-  return out;
+  return extendChain(profile, base, blocksTxs, node, t0);
 }
+
+/** Never returned to the mempool after a reorg: rewards (and whatever policy refuses). */
+const excluded = (t: Transaction): boolean => !profile.returnsToMempool(t);
+
+/** A block as the store writes it. */
+const stored = (block: Block): StoredBlock => ({ block, text: writeJson(block.json), diff: [] });
 
 describe('reconcileMempool', () => {
   const genesis = [profile.createGenesis(1)];
@@ -50,7 +43,7 @@ describe('reconcileMempool', () => {
   it('returns dropped transactions the adopted chain lacks, and drops pending ones it has', () => {
     const ours = extend(common, [[tx('a'), tx('b')]], 'o'.repeat(32));
     const theirs = extend(common, [[tx('b')], [tx('p')]], 't'.repeat(32), 5000);
-    const result = reconcileMempool(ours, theirs, [tx('p'), tx('q')], (t) => profile.isReward(t));
+    const result = reconcileMempool(ours, theirs, [tx('p'), tx('q')], excluded);
     expect(result.common).toBe(2);
     // a came back (b is in their chain, rewards never come back); p is now mined, q stays.
     expect(result.pending.map((t) => t.json.sender)).toEqual(['a', 'q']);
@@ -61,7 +54,7 @@ describe('reconcileMempool', () => {
   it('compares as a multiset: two identical payments stay two', () => {
     const ours = extend(common, [[tx('x'), tx('x')]], 'o'.repeat(32));
     const theirs = extend(common, [[tx('x')], []], 't'.repeat(32), 5000);
-    const result = reconcileMempool(ours, theirs, [], (t) => profile.isReward(t));
+    const result = reconcileMempool(ours, theirs, [], excluded);
     expect(result.pending.map((t) => t.json.sender)).toEqual(['x']);
   });
 
@@ -69,17 +62,17 @@ describe('reconcileMempool', () => {
     const ours = extend(common, [[tx('y', 5)]], 'o'.repeat(32));
     const theirs = extend(common, [[tx('y', 5.0)], []], 't'.repeat(32), 5000);
     expect(tx('y', 5).canonical).toBe(tx('y', 5).canonical);
-    const result = reconcileMempool(ours, theirs, [], (t) => profile.isReward(t));
+    const result = reconcileMempool(ours, theirs, [], excluded);
     expect(result.pending.map((t) => t.json.sender)).toEqual([]);
     const float = profile.parseTransaction(parseJson('{"sender": "y", "recipient": "r", "amount": 5.0}'));
     const theirsFloat = extend(common, [[float], []], 't'.repeat(32), 5000);
-    expect(reconcileMempool(ours, theirsFloat, [], (t) => profile.isReward(t)).pending.length).toBe(1);
+    expect(reconcileMempool(ours, theirsFloat, [], excluded).pending.length).toBe(1);
   });
 
   it('handles a different genesis (nothing in common)', () => {
     const ours = extend([profile.createGenesis(2)], [[tx('m')]]);
     const theirs = extend(genesis, [[], []]);
-    const result = reconcileMempool(ours, theirs, [tx('k')], (t) => profile.isReward(t));
+    const result = reconcileMempool(ours, theirs, [tx('k')], excluded);
     expect(result.common).toBe(0);
     expect(result.pending.map((t) => t.json.sender)).toEqual(['m', 'k']);
   });
@@ -151,29 +144,29 @@ describe('GroupCommit', () => {
 describe('ChainStore', () => {
   it('keeps the node id and refuses other rules', () => {
     const dir = tempDir();
-    const first = ChainStore.open(dir, { profile: 'seed', difficulty: 4 });
+    const first = ChainStore.open(dir, { profile: 'seed', params: { difficulty: 4 } });
     const id = first.nodeId;
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     first.close();
-    const second = ChainStore.open(dir, { profile: 'seed', difficulty: 4 });
+    const second = ChainStore.open(dir, { profile: 'seed', params: { difficulty: 4 } });
     expect(second.nodeId).toBe(id);
     second.close();
-    expect(() => ChainStore.open(dir, { profile: 'master', difficulty: 4 })).toThrow(/profile seed/);
+    expect(() => ChainStore.open(dir, { profile: 'master', params: { difficulty: 4 } })).toThrow(/profile seed/);
   });
 
   it('replaces the chain and the mempool in one commit, or not at all', () => {
-    const store = ChainStore.open(tempDir(), { profile: 'seed', difficulty: 1 });
+    const store = ChainStore.open(tempDir(), { profile: 'seed', params: { difficulty: 1 } });
     const chain = extend([profile.createGenesis(1)], [[tx('a')]]);
-    store.initGenesis(chain[0] as Block);
-    store.appendBlock(chain[1] as Block, []);
+    store.initGenesis(stored(chain[0] as Block));
+    store.appendBlock(stored(chain[1] as Block), []);
     store.addPending([tx('p')]);
     const other = extend([profile.createGenesis(1)], [[tx('b')], [tx('c')]], 'o'.repeat(32), 9000);
     // A duplicate height makes the commit fail half-way: nothing of it may remain.
     const broken = [other[1] as Block, other[1] as Block];
-    expect(() => store.replaceChain(1, broken, [tx('z')])).toThrow();
+    expect(() => store.replaceChain(1, [], broken.map(stored), [tx('z')])).toThrow();
     expect(store.loadBlocks().length).toBe(2);
     expect(store.loadPending().map((r) => JSON.parse(r.json).sender)).toEqual(['p']);
-    store.replaceChain(1, other.slice(1), [tx('z')]);
+    store.replaceChain(1, [], other.slice(1).map(stored), [tx('z')]);
     expect(store.loadBlocks().length).toBe(3);
     expect(store.loadPending().map((r) => JSON.parse(r.json).sender)).toEqual(['z']);
     store.close();
@@ -181,14 +174,14 @@ describe('ChainStore', () => {
 
   it('refuses to open a node whose stored chain is corrupt', () => {
     const dir = tempDir();
-    const store = ChainStore.open(dir, { profile: 'seed', difficulty: 1 });
+    const store = ChainStore.open(dir, { profile: 'seed', params: { difficulty: 1 } });
     const chain = extend([profile.createGenesis(1)], [[], []]);
-    store.initGenesis(chain[0] as Block);
-    store.appendBlock(chain[2] as Block, []); // height 3 stored as the second block: a gap
+    store.initGenesis(stored(chain[0] as Block));
+    store.appendBlock(stored(chain[2] as Block), []); // height 3 stored as the second block: a gap
     store.close();
-    expect(() =>
-      BlockforgeNode.open({ dataDir: dir, profile, port: 1, miner: { threads: 1, workerUrl: WORKER_URL } }),
-    ).toThrow(/not valid/);
+    expect(() => BlockforgeNode.open({ dataDir: dir, profile, miner: { threads: 1, workerUrl: WORKER_URL } })).toThrow(
+      /not valid/,
+    );
   });
 });
 

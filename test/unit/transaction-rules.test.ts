@@ -3,11 +3,12 @@
  * and what it stores for the bodies it accepts. Bodies are given as the JSON text a client sends.
  */
 import { describe, expect, it } from 'vitest';
+import { statusOf } from '../../src/api/errors.js';
 import type { Transaction } from '../../src/core/block.js';
 import { canonicalJson } from '../../src/core/canonical.js';
 import { BlockforgeError, ErrorCode, type ErrorCodeValue } from '../../src/core/errors.js';
 import { JsonNumber, type JsonValue, parseJson } from '../../src/core/json.js';
-import { createProfile } from '../../src/core/profile.js';
+import { createProfile } from '../../src/core/profiles.js';
 
 const seed = createProfile('seed');
 
@@ -35,7 +36,7 @@ function refuse(input: string, code: ErrorCodeValue, field: string | undefined):
   const label = input.slice(0, 100);
   expect(thrown, `expected ${label} to be refused`).toBeInstanceOf(BlockforgeError);
   const err = thrown as BlockforgeError;
-  expect(err.statusCode, label).toBe(400);
+  expect(statusOf(err.code), label).toBe(400);
   expect(err.code, `${label}: ${err.message}`).toBe(code);
   expect(err.field, label).toBe(field);
   expect(err.message.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
  * core's lossless parser: `5.0` must stay `5.0`, or the hash the browser computes would differ.
  */
 
-import { type JsonValue, parseJson } from '../../src/core/json.js';
+import { JsonNumber, type JsonValue, parseJson } from '../../src/core/json.js';
 
 /** The node's error shape: `{statusCode, code, error, message[, field]}`. */
 export class ApiError extends Error {
@@ -57,12 +57,31 @@ export async function requestText(path: string, init: RequestInit = {}): Promise
 
 /** GET (or another method) and parse as plain JSON: for answers that are not hashed. */
 export async function getJson<T>(path: string, init: RequestInit = {}): Promise<T> {
-  return JSON.parse(await requestText(path, init)) as T;
+  const text = await requestText(path, init);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // A chain adopted from a tutorial node may hold NaN or Infinity (Python writes them): read
+    // those as the JavaScript numbers they are.
+    return plainOf(parseJson(text, { nonFinite: true })) as T;
+  }
 }
 
-/** GET and parse losslessly: for blocks and transactions. */
+/** A lossless JSON value as plain JavaScript (numbers as numbers). */
+function plainOf(value: JsonValue): unknown {
+  if (value instanceof JsonNumber) return value.toNumber();
+  if (Array.isArray(value)) return value.map(plainOf);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = plainOf(item);
+    return out;
+  }
+  return value;
+}
+
+/** GET and parse losslessly: for blocks and transactions (NaN and Infinity as a Python node writes them). */
 export async function getLossless(path: string): Promise<JsonValue> {
-  return parseJson(await requestText(path));
+  return parseJson(await requestText(path), { nonFinite: true });
 }
 
 /** POST a JSON body given as text (so numbers go out exactly as the user typed them). */

@@ -47,7 +47,7 @@ export function connectLive(): () => void {
   });
 
   source.addEventListener('block', (event) => {
-    const data = parseJson((event as MessageEvent<string>).data);
+    const data = parseJson((event as MessageEvent<string>).data, { nonFinite: true });
     if (!isJsonObject(data)) return;
     const block = toChainBlock(data.block ?? null);
     const tip = state.chain[state.chain.length - 1];
@@ -67,7 +67,7 @@ export function connectLive(): () => void {
   });
 
   source.addEventListener('transaction', (event) => {
-    const data = parseJson((event as MessageEvent<string>).data);
+    const data = parseJson((event as MessageEvent<string>).data, { nonFinite: true });
     if (!isJsonObject(data) || !isJsonObject(data.transaction ?? null)) return;
     const tx = data.transaction as (typeof state.pending)[number];
     state.pending = [...state.pending, tx];

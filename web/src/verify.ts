@@ -4,11 +4,12 @@
  * rule profile (src/core, bundled), so the page refuses exactly what the node refuses.
  */
 
-import type { Block } from '../../src/core/block.js';
 import { canonicalJson, hashJson } from '../../src/core/canonical.js';
+import { BranchValidator } from '../../src/core/chain.js';
 import { BlockforgeError } from '../../src/core/errors.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue, parseJson } from '../../src/core/json.js';
-import type { RuleProfile } from '../../src/core/profile.js';
+import type { ChainView } from '../../src/core/profile.js';
+import type { TutorialProfile } from '../../src/core/tutorial-profile.js';
 import { sha256HexSync, toHex } from './sha256.js';
 
 /** A digest and how the browser computed it. */
@@ -52,7 +53,7 @@ function proofText(block: JsonObject): string | null {
  * `{last_proof}{proof}` (seed) or `{last_proof}{proof}{last_hash}` (master). Null when a proof is
  * not a number.
  */
-export function powMessage(profile: RuleProfile, prev: JsonObject, block: JsonObject): string | null {
+export function powMessage(profile: TutorialProfile, prev: JsonObject, block: JsonObject): string | null {
   const last = proofText(prev);
   const proof = proofText(block);
   if (last === null || proof === null) return null;
@@ -85,19 +86,20 @@ export interface CopyReport {
  * keystroke in the editor validates two blocks, not the whole chain.
  */
 export class CopyChecker {
-  private readonly prefix: Block | null;
+  /** The chain before the edited block, validated once. */
+  private readonly prefix: ChainView | null;
 
   /**
    * @param chain the node's chain, genesis first (lossless JSON)
    * @param n the 1-based index of the block being edited
    */
   constructor(
-    private readonly profile: RuleProfile,
+    private readonly profile: TutorialProfile,
     private readonly chain: readonly JsonObject[],
     private readonly n: number,
   ) {
     const before = chain.slice(0, n - 1);
-    this.prefix = before.length > 0 ? (profile.validateBlocks(null, before).at(-1) ?? null) : null;
+    this.prefix = before.length > 0 ? new BranchValidator(profile, null).add(before).view : null;
   }
 
   /** Checks `text`, an edited copy of block `n`, against its neighbours. */
@@ -138,7 +140,7 @@ export class CopyChecker {
         const digest = message === null ? null : sha256HexSync(message);
         checks.push({
           rule: 'PROOF_OF_WORK',
-          label: `proof of work: sha256(${profile.powNeedsPreviousHash ? 'last_proof + proof + last_hash' : 'last_proof + proof'}) starts with ${profile.difficulty} zeros`,
+          label: `proof of work: sha256(${profile.powIncludesPreviousHash ? 'last_proof + proof + last_hash' : 'last_proof + proof'}) starts with ${profile.difficulty} zeros`,
           ok: digest?.startsWith(zeros) === true,
           detail: digest === null ? 'proof is not a number' : `sha256("${message}") = ${digest}`,
         });
@@ -154,7 +156,7 @@ export class CopyChecker {
         const digest = message === null ? null : sha256HexSync(message);
         checks.push({
           rule: 'PROOF_OF_WORK',
-          label: `block ${n + 1}'s proof of work still holds (its puzzle starts from this block's proof${profile.powNeedsPreviousHash ? ' and hash' : ''})`,
+          label: `block ${n + 1}'s proof of work still holds (its puzzle starts from this block's proof${profile.powIncludesPreviousHash ? ' and hash' : ''})`,
           ok: digest?.startsWith(zeros) === true,
           detail: digest === null ? 'proof is not a number' : `sha256("${message}") = ${digest}`,
         });
@@ -162,7 +164,7 @@ export class CopyChecker {
     }
     let verdict: CopyReport['verdict'] = null;
     try {
-      profile.validateBlocks(this.prefix, next ? [copy, next] : [copy]);
+      new BranchValidator(profile, this.prefix).add(next ? [copy, next] : [copy]);
     } catch (err) {
       verdict = verdictOf(err);
     }

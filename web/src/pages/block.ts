@@ -6,8 +6,8 @@
 
 import { canonicalJson } from '../../../src/core/canonical.js';
 import type { JsonObject } from '../../../src/core/json.js';
-import type { RuleProfile } from '../../../src/core/profile.js';
-import { createProfile } from '../../../src/core/profile.js';
+import { createTutorialProfile } from '../../../src/core/profiles.js';
+import type { TutorialProfile } from '../../../src/core/tutorial-profile.js';
 import { getJson } from '../api.js';
 import { h, replace } from '../dom.js';
 import { count, dateTime, prettyJson } from '../format.js';
@@ -112,9 +112,9 @@ export function renderBlock(main: HTMLElement, n: number): () => void {
     shownHash = block.hash;
     shownNext = Boolean(next);
 
-    let profile: RuleProfile;
+    let profile: TutorialProfile;
     try {
-      profile = createProfile(info.profile, { difficulty: info.difficulty });
+      profile = createTutorialProfile(info.profile, { difficulty: info.difficulty });
     } catch (err) {
       replace(
         body,
@@ -279,7 +279,7 @@ export function renderBlock(main: HTMLElement, n: number): () => void {
               h(
                 'p',
                 null,
-                `The miner tried proofs 0, 1, 2, … until the SHA-256 of ${profile.powNeedsPreviousHash ? 'the previous proof, this proof and the previous hash' : 'the previous proof followed by this proof'} started with ${d} zeros. It found ${block.proof} (${count(Number(block.proof) + 1)} tries).`,
+                `The miner tried proofs 0, 1, 2, … until the SHA-256 of ${profile.powIncludesPreviousHash ? 'the previous proof, this proof and the previous hash' : 'the previous proof followed by this proof'} started with ${d} zeros. It found ${block.proof} (${count(Number(block.proof) + 1)} tries).`,
               ),
               h(
                 'dl',
@@ -292,7 +292,7 @@ export function renderBlock(main: HTMLElement, n: number): () => void {
                   h(
                     'div',
                     { class: 'small muted' },
-                    `= last_proof ${prev.proof} + proof ${block.proof}${profile.powNeedsPreviousHash ? ` + last_hash ${prev.hash.slice(0, 12)}…` : ''}`,
+                    `= last_proof ${prev.proof} + proof ${block.proof}${profile.powIncludesPreviousHash ? ` + last_hash ${prev.hash.slice(0, 12)}…` : ''}`,
                   ),
                 ),
                 h('dt', null, `SHA-256, computed by your browser with ${powDigest.via}`),

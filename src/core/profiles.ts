@@ -1,0 +1,57 @@
+/**
+ * The registry of built-in profiles: a name on the command line to the rule object the node is
+ * given. Apart from the interface (`profile.ts`) so that a profile module never imports the registry
+ * that lists it.
+ */
+
+import { BlockforgeError, ErrorCode } from './errors.js';
+import type { RuleProfile } from './profile.js';
+import {
+  DEFAULT_MAX_BLOCK_BYTES,
+  MASTER_SPEC,
+  SEED_SPEC,
+  type TutorialProfile,
+  type TutorialProfileSpec,
+  tutorialProfile,
+} from './tutorial-profile.js';
+
+/** Names accepted by {@link createProfile}. */
+export const PROFILE_NAMES = ['seed', 'master'] as const;
+/** A built-in profile name. */
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+const TUTORIAL_SPECS: Record<ProfileName, TutorialProfileSpec> = { seed: SEED_SPEC, master: MASTER_SPEC };
+
+/** Options for {@link createProfile}. */
+export interface ProfileOptions {
+  /** Leading hex zeros; the tutorial's 4 when omitted. */
+  difficulty?: number;
+  /** Policy: largest block this node forges, in canonical bytes (default 4 MiB). */
+  maxBlockBytes?: number;
+}
+
+function assertProfileName(name: string): ProfileName {
+  if (!(PROFILE_NAMES as readonly string[]).includes(name)) {
+    throw new BlockforgeError(
+      ErrorCode.UnknownProfile,
+      `unknown profile "${name}" (choose one of: ${PROFILE_NAMES.join(', ')})`,
+    );
+  }
+  return name as ProfileName;
+}
+
+/** Returns the built-in profile `name` with the given options. */
+export function createProfile(name: string, options: ProfileOptions = {}): RuleProfile {
+  return createTutorialProfile(name, options);
+}
+
+/**
+ * A tutorial profile (`seed`, `master`) with its tutorial-only tools, for the tools that need them
+ * (`blockforge pow`, the explorer's proof-of-work view).
+ */
+export function createTutorialProfile(name: string, options: ProfileOptions = {}): TutorialProfile {
+  const spec = TUTORIAL_SPECS[assertProfileName(name)];
+  return tutorialProfile(spec, options.difficulty ?? spec.defaultDifficulty, {
+    maxBlockBytes: options.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES,
+  });
+}

@@ -1,0 +1,300 @@
+/**
+ * The two kinds of peer, as two adapters behind one interface: a blockforge node (status, fork
+ * point from a locator, pages of blocks, pushes) and a tutorial node (only the tutorial's five
+ * routes: its whole `/chain`, never pushed to). The sync loop talks to a peer only through these.
+ */
+
+import type { Block } from '../core/block.js';
+import { BranchValidator, chainEnvelope, type ValidatedBranch } from '../core/chain.js';
+import { ErrorCode } from '../core/errors.js';
+import {
+  fromPlain,
+  isJsonObject,
+  JsonNumber,
+  type JsonObject,
+  type JsonValue,
+  parseJson,
+  writeJson,
+} from '../core/json.js';
+import type { ChainView, RuleProfile } from '../core/profile.js';
+import type { PeerAddress } from './peer-address.js';
+import { NODE_ID_HEADER, type PeerRequestLimits, type PeerResponse, type PeerTransport } from './peer-client.js';
+import { PeerError } from './peer-error.js';
+
+/** Blocks per page when syncing (and the most `GET /blocks` serves at once). */
+export const SYNC_PAGE = 500;
+/** Entries a locator may have. */
+export const MAX_LOCATOR = 128;
+/** Most blocks one sync may fetch. */
+const MAX_SYNC_BLOCKS = 2_000_000;
+/** Time one sync with one peer may take, all pages included. */
+const SYNC_DEADLINE_MS = 120_000;
+/** Small answers (status, locate, hello): a peer sending more is misbehaving. */
+export const SMALL_ANSWER_BYTES = 64 * 1024;
+/**
+ * Deepest JSON a chain answer may nest. A tutorial block holds its clients' values as they came
+ * (any JSON): this bounds how deep those may be (the envelope, block and transaction take 5 levels).
+ */
+const CHAIN_MAX_DEPTH = 64;
+
+/** What the sync needs of the local chain. */
+export interface LocalChain {
+  readonly nodeId: string;
+  readonly profile: RuleProfile;
+  readonly chain: readonly Block[];
+  /** Total work of our chain. */
+  readonly chainWork: bigint;
+  /** Our chain up to `height`, as the rules see it. */
+  viewAt(height: number): ChainView;
+}
+
+/** What a probe learned about a peer. */
+export interface Probe {
+  /** Its chain's height, as it says (blockforge) or counted (tutorial). */
+  readonly height: number;
+  /** Its chain's total work, as it says (blockforge) or computed (tutorial, when validated). */
+  readonly work: bigint;
+  /** Its node id, when it said. */
+  readonly nodeId?: string;
+  /** Why it cannot be synced with (other rules), or undefined. */
+  readonly incompatible?: string;
+  /** A branch already fetched and validated during the probe (a tutorial chain that may win). */
+  readonly branch?: { readonly forkHeight: number; readonly branch: ValidatedBranch };
+}
+
+/** A branch to adopt: validated blocks on top of our block `forkHeight`. */
+export interface FetchedBranch {
+  readonly forkHeight: number;
+  readonly branch: ValidatedBranch;
+}
+
+/** Context of every exchange: how to reach peers, and within which limits. */
+export interface PeerContext {
+  readonly transport: PeerTransport;
+  /** Limits for chain-sized answers (`/chain`, block pages). */
+  readonly limits: PeerRequestLimits;
+  /** Limits for small answers. */
+  readonly smallLimits: PeerRequestLimits;
+  readonly local: LocalChain;
+}
+
+/** One kind of peer. */
+export interface PeerKindAdapter {
+  readonly kind: 'blockforge' | 'tutorial';
+  /** Whether blocks and transactions are pushed to it. */
+  readonly takesPushes: boolean;
+  /** Learns the peer's height and work. Throws a PeerError, a ChainRuleError, or {@link NotThisKind}. */
+  probe(peer: PeerAddress, ctx: PeerContext): Promise<Probe>;
+  /** Fetches and validates what the peer has beyond our common blocks. */
+  fetchBranch(peer: PeerAddress, probe: Probe, ctx: PeerContext): Promise<FetchedBranch>;
+}
+
+/** The peer does not speak this adapter's protocol (try the other kind). */
+export class NotThisKind extends Error {}
+
+/** A peer answer that an honest node never gives. */
+export const misbehaving = (message: string): PeerError =>
+  new PeerError(ErrorCode.PeerBadResponse, message, { misbehaved: true });
+
+const selfError = (): PeerError =>
+  new PeerError(ErrorCode.PeerIsSelf, 'this address is this node itself', { misbehaved: false });
+
+/** Parses a JSON object answer from a peer (Python's NaN and Infinity allowed). */
+export function parseJsonAnswer(body: string, maxDepth = 8): JsonObject {
+  let value: JsonValue;
+  try {
+    value = parseJson(body, { maxDepth, nonFinite: true });
+  } catch (err) {
+    throw misbehaving(`answer is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isJsonObject(value)) throw misbehaving('answer is not a JSON object');
+  return value;
+}
+
+async function get(
+  peer: PeerAddress,
+  path: string,
+  ctx: PeerContext,
+  limits: PeerRequestLimits,
+): Promise<PeerResponse> {
+  const response = await ctx.transport.request(
+    peer,
+    { method: 'GET', path, headers: { [NODE_ID_HEADER]: ctx.local.nodeId } },
+    limits,
+  );
+  if (response.headers[NODE_ID_HEADER] === ctx.local.nodeId) throw selfError();
+  return response;
+}
+
+/** Height or count: a positive decimal integer of at most 16 digits, or null. */
+function positiveInt(value: JsonValue | undefined): number | null {
+  return value instanceof JsonNumber && /^[1-9][0-9]{0,15}$/.test(value.text) ? Number(value.text) : null;
+}
+
+/** Blocks both chains share from genesis, compared by hash. */
+function commonPrefix(ours: readonly Block[], theirs: readonly Block[]): number {
+  let common = 0;
+  const limit = Math.min(ours.length, theirs.length);
+  while (common < limit && ours[common]?.hash === theirs[common]?.hash) common++;
+  return common;
+}
+
+/** A tutorial node: the only way it offers its chain is all of it, at `/chain`. */
+export const tutorialPeers: PeerKindAdapter = {
+  kind: 'tutorial',
+  takesPushes: false,
+
+  async probe(peer, ctx) {
+    const response = await get(peer, '/chain', ctx, ctx.limits);
+    let value: JsonValue;
+    try {
+      value = parseJson(response.body, { maxDepth: CHAIN_MAX_DEPTH, nonFinite: true });
+    } catch (err) {
+      throw misbehaving(`answer is not valid JSON: ${(err as Error).message}`);
+    }
+    const chain = chainEnvelope(value);
+    const local = ctx.local;
+    // Tutorial peers exist only on tutorial networks, where every block's work is 1: a chain
+    // without more blocks than ours cannot win and is not worth validating (the tutorial skips it too).
+    if (chain.length <= local.chain.length) return { height: chain.length, work: BigInt(chain.length) };
+    const validated = new BranchValidator(local.profile, null).add(chain).result;
+    let work = 0n;
+    for (const block of validated.blocks) work += block.work;
+    const forkHeight = commonPrefix(local.chain, validated.blocks);
+    return {
+      height: validated.blocks.length,
+      work,
+      branch: {
+        forkHeight,
+        branch: { blocks: validated.blocks.slice(forkHeight), diffs: validated.diffs.slice(forkHeight) },
+      },
+    };
+  },
+
+  async fetchBranch(_peer, probe) {
+    if (!probe.branch) throw misbehaving('no chain to adopt');
+    return probe.branch;
+  },
+};
+
+/** A blockforge node: status, fork point, then only the blocks we lack, in pages. */
+export const blockforgePeers: PeerKindAdapter = {
+  kind: 'blockforge',
+  takesPushes: true,
+
+  async probe(peer, ctx) {
+    let response: PeerResponse;
+    try {
+      response = await get(peer, '/peer/status', ctx, ctx.smallLimits);
+    } catch (err) {
+      if (err instanceof PeerError && err.missingRoute) throw new NotThisKind();
+      throw err;
+    }
+    let status: JsonObject;
+    try {
+      status = parseJsonAnswer(response.body);
+    } catch {
+      throw new NotThisKind(); // some tutorial-protocol nodes answer every path
+    }
+    const height = positiveInt(status.height);
+    if (height === null || typeof status.node_id !== 'string') throw new NotThisKind();
+    if (status.node_id === ctx.local.nodeId) throw selfError();
+    const work = status.work;
+    const claimed = typeof work === 'string' && /^[0-9]{1,80}$/.test(work) ? BigInt(work) : BigInt(height);
+    const profile = ctx.local.profile;
+    const theirs = (key: string): string => {
+      const value = status[key];
+      return value instanceof JsonNumber ? value.text : typeof value === 'string' ? value : String(value);
+    };
+    const mismatch =
+      status.profile !== profile.name || Object.entries(profile.params).some(([k, v]) => theirs(k) !== String(v));
+    const describeRules = (name: string, read: (key: string) => string): string =>
+      `${name}${Object.keys(profile.params)
+        .map((k) => ` ${k} ${read(k)}`)
+        .join(',')}`;
+    return {
+      height,
+      work: claimed,
+      nodeId: status.node_id,
+      ...(mismatch
+        ? {
+            incompatible: `runs ${describeRules(String(status.profile), theirs)}, we run ${describeRules(profile.name, (k) => String(profile.params[k]))}`,
+          }
+        : {}),
+    };
+  },
+
+  async fetchBranch(peer, probe, ctx) {
+    const deadline = performance.now() + SYNC_DEADLINE_MS;
+    const local = ctx.local;
+    const ours = local.chain;
+    const locator = buildLocator(ours);
+    const located = parseJsonAnswer(
+      (
+        await ctx.transport.request(
+          peer,
+          {
+            method: 'POST',
+            path: '/peer/locate',
+            body: writeJson(fromPlain({ locator })),
+            headers: { [NODE_ID_HEADER]: local.nodeId },
+          },
+          ctx.smallLimits,
+        )
+      ).body,
+    );
+    const common = located.common;
+    const forkHeight = common instanceof JsonNumber && /^[0-9]{1,16}$/.test(common.text) ? Number(common.text) : -1;
+    if (forkHeight !== 0 && !locator.some((l) => l.index === forkHeight)) {
+      throw misbehaving('/peer/locate answered an index that is not in our locator');
+    }
+    const target = Math.min(probe.height, forkHeight + MAX_SYNC_BLOCKS);
+    const validator = new BranchValidator(local.profile, forkHeight === 0 ? null : local.viewAt(forkHeight));
+    const fetchPage = async (from: number): Promise<JsonValue[]> => {
+      const limit = Math.min(SYNC_PAGE, target - from + 1);
+      const page = parseJsonAnswer(
+        (await get(peer, `/blocks?from=${from}&limit=${limit}`, ctx, ctx.limits)).body,
+        CHAIN_MAX_DEPTH,
+      );
+      const blocks = page.blocks;
+      if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > limit) {
+        throw misbehaving(`/blocks?from=${from} answered ${Array.isArray(blocks) ? blocks.length : 'no'} blocks`);
+      }
+      return blocks;
+    };
+    let next = forkHeight + 1;
+    let pending = next <= target ? fetchPage(next) : null;
+    while (pending) {
+      if (performance.now() > deadline) {
+        throw new PeerError(ErrorCode.PeerTimeout, `sync took longer than ${SYNC_DEADLINE_MS / 1000} s`, {
+          misbehaved: false,
+        });
+      }
+      const blocks = await pending;
+      next += blocks.length;
+      // Ask for the next page before validating this one: the peer serves while we hash.
+      pending = next <= target ? fetchPage(next) : null;
+      pending?.catch(() => undefined); // observed below; a failure after an invalid page is moot
+      validator.add(blocks);
+    }
+    return { forkHeight, branch: validator.result };
+  },
+};
+
+/**
+ * Heights to ask a peer about: the last ten blocks one by one, then doubling steps back to genesis.
+ * A node one block behind finds the fork point in one round trip with ~20 entries, whatever the
+ * chain's length.
+ */
+export function buildLocator(chain: readonly Block[]): { index: number; hash: string }[] {
+  const out: { index: number; hash: string }[] = [];
+  let index = chain.length;
+  let step = 1;
+  while (index >= 1 && out.length < MAX_LOCATOR - 1) {
+    out.push({ index, hash: (chain[index - 1] as Block).hash });
+    if (out.length >= 10) step *= 2;
+    index -= step;
+  }
+  if (out[out.length - 1]?.index !== 1 && chain.length > 0) out.push({ index: 1, hash: (chain[0] as Block).hash });
+  return out;
+}
