@@ -346,6 +346,15 @@ export class BlockforgeNode {
       const controller = new AbortController();
       this.mining = controller;
       this.events.emit('mining', { mining: true, rate: this.miner.lastRate });
+      // Progress from the first moment (0 tries), whatever the hash rate: a fast machine may find
+      // the proof before the first throttled update, and a watcher should still see mining start.
+      this.events.emit('mining-progress', {
+        index: prev.height + 1,
+        hashes: 0,
+        seconds: 0,
+        rate: 0,
+        expected: template.expectedHashes,
+      });
       let mining: MiningResult;
       try {
         let shown = 0;
