@@ -20,6 +20,7 @@ export const ErrorCode = {
   BodyTooLarge: 'BODY_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   NotFound: 'NOT_FOUND',
+  RequestTimeout: 'REQUEST_TIMEOUT',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
   BadRequest: 'BAD_REQUEST',
   // Chain rules (a chain from a peer or a file breaks one of them).
@@ -45,6 +46,10 @@ export const ErrorCode = {
   PeerBanned: 'PEER_BANNED',
   // The node itself.
   DataDirMismatch: 'DATA_DIR_MISMATCH',
+  DataDirLocked: 'DATA_DIR_LOCKED',
+  DataDirReadOnly: 'DATA_DIR_READ_ONLY',
+  StorageCorrupt: 'STORAGE_CORRUPT',
+  StorageFull: 'STORAGE_FULL',
   UnknownProfile: 'UNKNOWN_PROFILE',
   InvalidOption: 'INVALID_OPTION',
   ShuttingDown: 'SHUTTING_DOWN',

@@ -309,6 +309,24 @@ export class PeerNetwork {
     return this.peers.map((p) => p.key);
   }
 
+  /**
+   * Removes a peer (given as the user typed it or as `GET /nodes` lists it), from memory and from
+   * storage. Returns false when it is not a peer. Throws INVALID_NODES for an address that cannot be one.
+   */
+  removePeer(input: string): boolean {
+    let key: string;
+    try {
+      key = parsePeerAddress(input).key;
+    } catch (err) {
+      throw new BlockforgeError(ErrorCode.InvalidNodes, (err as Error).message, { field: 'peer' });
+    }
+    if (!this.registry.remove(key)) return false;
+    this.store.removePeer(key);
+    this.logger.info({ peer: key }, 'peer removed');
+    this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
+    return true;
+  }
+
   // ---- sync -------------------------------------------------------------------------------
 
   /** `/nodes/resolve`: a sync round with every peer that is not banned. */
