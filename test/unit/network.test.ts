@@ -1,0 +1,447 @@
+/**
+ * The peer network on the in-memory network (`test/support/memory-network.ts`): real nodes, their
+ * real HTTP routes through Fastify inject, no sockets and no timers. Gossip along a line and
+ * around a triangle; a fork resolved by a reorg that returns a transaction to the mempool; equal
+ * work keeping the chain seen first; a partition of four nodes healed without losing any
+ * acknowledged transaction; and lying, oversized and unreachable peers.
+ */
+
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Block } from '../../src/core/block.js';
+import { ErrorCode } from '../../src/core/errors.js';
+import { writeJson } from '../../src/core/json.js';
+import { checkProof } from '../../src/core/pow.js';
+import type { PeerReport } from '../../src/node/peer-network.js';
+import { cleanupAll } from '../support/harness.js';
+import {
+  chainTransactions,
+  type LiarHandler,
+  MemoryNetwork,
+  type MemoryNode,
+  pendingTransactions,
+} from '../support/memory-network.js';
+
+let net: MemoryNetwork;
+
+beforeEach(() => {
+  net = new MemoryNetwork();
+});
+afterEach(async () => {
+  await net.closeAll();
+});
+afterAll(async () => {
+  await cleanupAll();
+});
+
+/** How many times `item` is in `list`. */
+const count = (list: readonly string[], item: string): number => list.filter((x) => x === item).length;
+
+/** Posts a transaction to a node's API and expects it acknowledged. Returns its canonical text. */
+async function submit(n: MemoryNode, tx: { sender: string; recipient: string; amount: number }): Promise<string> {
+  const answer = await net.call(n, 'POST', '/transactions/new', tx);
+  expect(answer.status, answer.text).toBe(201);
+  return net.canonical(tx);
+}
+
+/** The report of `peer` in a resolve outcome. */
+function reportOf(peers: readonly PeerReport[], peer: MemoryNode | string): PeerReport {
+  const address = typeof peer === 'string' ? peer : peer.address;
+  const report = peers.find((r) => r.peer === address);
+  if (!report) throw new Error(`no report for ${address} in ${JSON.stringify(peers)}`);
+  return report;
+}
+
+/** The health record of `peer` on `n`. */
+function healthOf(n: MemoryNode, peer: string) {
+  const health = n.network.health().find((h) => h.address === peer);
+  if (!health) throw new Error(`${n.name} does not track ${peer}`);
+  return health;
+}
+
+describe('gossip', () => {
+  it('pushes a block mined on A along the line A-B-C', async () => {
+    const [a, b, c] = (await net.createNodes(3)) as [MemoryNode, MemoryNode, MemoryNode];
+    net.connect(a, b);
+    net.connect(b, c);
+    net.start();
+    await net.settle();
+    const genesis = a.node.tip.hash;
+    expect([b.node.tip.hash, c.node.tip.hash]).toEqual([genesis, genesis]);
+
+    const log = net.log.length;
+    const block = await net.mine(a);
+    await net.settle();
+
+    for (const n of [a, b, c]) {
+      expect(n.node.chain.length, n.name).toBe(2);
+      expect(n.node.tip.hash, n.name).toBe(block.hash);
+    }
+    // It came by pushes, hop by hop, not by a sync pulling pages.
+    const after = net.log.slice(log);
+    expect(after).toContainEqual({
+      from: a.address,
+      to: b.address,
+      method: 'POST',
+      path: '/peer/blocks',
+      outcome: 200,
+    });
+    expect(after).toContainEqual({
+      from: b.address,
+      to: c.address,
+      method: 'POST',
+      path: '/peer/blocks',
+      outcome: 200,
+    });
+    expect(after.filter((r) => r.path.startsWith('/blocks'))).toEqual([]);
+    // A does not push to C directly: they are not peers.
+    expect(after.filter((r) => r.from === a.address && r.to === c.address)).toEqual([]);
+  });
+
+  it('relays a transaction posted to A into C’s mempool, once', async () => {
+    const [a, b, c] = (await net.createNodes(3)) as [MemoryNode, MemoryNode, MemoryNode];
+    net.connect(a, b);
+    net.connect(b, c);
+    net.start();
+    await net.settle();
+
+    const tx = await submit(a, { sender: 'alice', recipient: 'bob', amount: 5 });
+    await net.settle();
+
+    for (const n of [a, b, c]) expect(pendingTransactions(n), n.name).toEqual([tx]);
+    const pushesToC = net.log.filter((r) => r.to === c.address && r.path === '/peer/transactions');
+    expect(pushesToC).toEqual([
+      { from: b.address, to: c.address, method: 'POST', path: '/peer/transactions', outcome: 200 },
+    ]);
+
+    // Mined on C, it leaves every mempool.
+    const block = await net.mine(c);
+    await net.settle();
+    for (const n of [a, b, c]) {
+      expect(n.node.tip.hash, n.name).toBe(block.hash);
+      expect(pendingTransactions(n), n.name).toEqual([]);
+      expect(count(chainTransactions(n), tx), n.name).toBe(1);
+    }
+  });
+
+  it('adds a transaction reaching a node by two paths (a triangle) once', async () => {
+    const nodes = await net.createNodes(3);
+    net.connectAll(nodes);
+    net.start();
+    await net.settle();
+
+    const tx = await submit(nodes[0] as MemoryNode, { sender: 'carol', recipient: 'dave', amount: 1.5 });
+    await net.settle();
+    for (const n of nodes) expect(pendingTransactions(n), n.name).toEqual([tx]);
+  });
+});
+
+describe('forks and reorgs', () => {
+  it('switches A to B’s longer branch, returns A’s transaction to pending, and mines it again', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    net.connect(a, b);
+    net.start();
+    await net.settle();
+    const genesis = a.node.tip.hash;
+    expect(b.node.tip.hash).toBe(genesis);
+
+    net.partition([a], [b]);
+    const tx = await submit(a, { sender: 'alice', recipient: 'bob', amount: 7 });
+    const ours = await net.mineMany(a, 2);
+    const theirs = await net.mineMany(b, 3);
+    await net.settle();
+    expect(ours[0]?.transactions.map((t) => t.canonical)).toContain(tx);
+    expect(a.node.chain.length).toBe(3);
+    expect(b.node.chain.length).toBe(4);
+    expect(pendingTransactions(b)).toEqual([]); // the partition kept it from B
+
+    net.heal();
+    const outcome = await net.resolve(a);
+    expect(outcome.replaced).toBe(true);
+    expect(reportOf(outcome.peers, b)).toMatchObject({ status: 'adopted', length: 4 });
+    expect(outcome.returned).toBe(1);
+    expect(outcome.dropped).toBe(0);
+    expect(a.node.tip.hash).toBe((theirs[2] as Block).hash);
+    expect(a.node.chain.map((blk) => blk.hash)).toEqual(b.node.chain.map((blk) => blk.hash));
+    expect(a.node.chain[0]?.hash).toBe(genesis);
+    // Back in A's mempool, and nowhere in its chain any more.
+    expect(pendingTransactions(a)).toEqual([tx]);
+    expect(count(chainTransactions(a), tx)).toBe(0);
+    const pending = await net.call(a, 'GET', '/transactions/pending');
+    expect(pending.json.count).toBe(1);
+
+    await net.settle();
+    const again = await net.mine(a);
+    await net.settle();
+    expect(again.transactions.map((t) => t.canonical)).toContain(tx);
+    for (const n of [a, b]) {
+      expect(n.node.tip.hash, n.name).toBe(again.hash);
+      expect(n.node.chain.length, n.name).toBe(5);
+      expect(count(chainTransactions(n), tx), n.name).toBe(1);
+      expect(pendingTransactions(n), n.name).toEqual([]);
+    }
+  });
+
+  it('keeps the chain seen first on equal work, until a next block breaks the tie', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    net.connect(a, b);
+    net.start();
+    await net.settle();
+
+    net.partition([a], [b]);
+    const [ours] = await net.mineMany(a, 1);
+    const [theirs] = await net.mineMany(b, 1);
+    await net.settle();
+    net.heal();
+
+    // Same work on both sides: each keeps its own (the tutorial's strictly-longer rule).
+    for (const [n, own, peer] of [
+      [a, ours, b],
+      [b, theirs, a],
+    ] as const) {
+      const answer = await net.call(n, 'GET', '/nodes/resolve');
+      expect(answer.status).toBe(200);
+      expect(answer.json.message, n.name).toBe('Our chain is authoritative');
+      expect(answer.json.chain.length, n.name).toBe(2);
+      expect(answer.json.new_chain, n.name).toBeUndefined();
+      expect(answer.json.peers).toEqual([expect.objectContaining({ peer: peer.address, status: 'not-longer' })]);
+      expect(n.node.tip.hash, n.name).toBe(own?.hash);
+    }
+    // A newcomer syncing from both takes the peer it registered first, and keeps that chain.
+    const c = await net.createNode('C');
+    c.network.registerPeers([a.address, b.address]);
+    const first = await net.resolve(c);
+    expect(first.replaced).toBe(true);
+    expect(reportOf(first.peers, a).status).toBe('adopted');
+    expect(reportOf(first.peers, b).status).toBe('not-chosen');
+    expect(c.node.tip.hash).toBe(ours?.hash);
+    const second = await net.call(c, 'GET', '/nodes/resolve');
+    expect(second.json.message).toBe('Our chain is authoritative');
+    expect(c.node.tip.hash).toBe(ours?.hash);
+
+    // B's next block carries more work: pushed to A, it makes A sync and switch.
+    const next = await net.mine(b);
+    await net.settle();
+    expect(a.node.tip.hash).toBe(next.hash);
+    expect(a.node.chain.map((blk) => blk.hash)).toEqual(b.node.chain.map((blk) => blk.hash));
+  });
+});
+
+describe('partition and heal', () => {
+  it('brings four nodes split in two back to one tip without losing an acknowledged transaction', async () => {
+    const nodes = (await net.createNodes(4)) as [MemoryNode, MemoryNode, MemoryNode, MemoryNode];
+    const [a, b, c, d] = nodes;
+    net.connectAll(nodes);
+    net.start();
+    await net.settle();
+
+    const acknowledged: string[] = [];
+    acknowledged.push(await submit(a, { sender: 'alice', recipient: 'bob', amount: 1 }));
+    await net.settle();
+    for (const n of nodes) expect(pendingTransactions(n), n.name).toEqual([acknowledged[0]]);
+
+    net.partition([a, b], [c, d]);
+    acknowledged.push(await submit(a, { sender: 'alice', recipient: 'erin', amount: 2 }));
+    acknowledged.push(await submit(c, { sender: 'carol', recipient: 'frank', amount: 3 }));
+    acknowledged.push(await submit(d, { sender: 'dave', recipient: 'grace', amount: 4 }));
+    await net.settle();
+    // Gossip stayed on each side.
+    expect(pendingTransactions(b)).toEqual(acknowledged.slice(0, 2));
+    expect(pendingTransactions(c)).toEqual([acknowledged[0], acknowledged[2], acknowledged[3]]);
+
+    // Two blocks on one side, three on the other, each pushed within its side.
+    for (const n of [a, b, c, d, c]) {
+      await net.mine(n);
+      await net.settle();
+    }
+    expect(a.node.tip.hash).toBe(b.node.tip.hash);
+    expect(c.node.tip.hash).toBe(d.node.tip.hash);
+    expect(a.node.tip.hash).not.toBe(c.node.tip.hash);
+    expect([a.node.chain.length, c.node.chain.length]).toEqual([3, 4]);
+
+    net.heal();
+    const outcome = await net.resolve(a);
+    expect(outcome.replaced).toBe(true);
+    expect(reportOf(outcome.peers, c).status).toBe('adopted');
+    expect(reportOf(outcome.peers, d).status).toBe('not-chosen');
+    expect(reportOf(outcome.peers, b).status).toBe('not-longer');
+    // The transaction only A's side mined went back; the one both sides mined did not.
+    expect(outcome.returned).toBe(1);
+    expect(pendingTransactions(a)).toEqual([acknowledged[1]]);
+    await net.settle();
+    for (const n of [b, c, d]) {
+      await net.resolve(n);
+      await net.settle();
+    }
+    const tip = c.node.tip.hash;
+    for (const n of nodes) expect(n.node.tip.hash, n.name).toBe(tip);
+    // Each acknowledged transaction is in the common chain, or pending somewhere, and never twice.
+    for (const tx of acknowledged) {
+      const inChain = count(chainTransactions(c), tx);
+      expect(inChain, tx).toBeLessThanOrEqual(1);
+      if (inChain === 0)
+        expect(
+          nodes.some((n) => count(pendingTransactions(n), tx) === 1),
+          tx,
+        ).toBe(true);
+      for (const n of nodes)
+        expect(count(chainTransactions(n), tx) + count(pendingTransactions(n), tx)).toBeLessThanOrEqual(1);
+    }
+
+    // One more block from the node holding the returned transaction settles everything.
+    const last = await net.mine(a);
+    await net.settle();
+    for (const n of nodes) {
+      expect(n.node.tip.hash, n.name).toBe(last.hash);
+      expect(pendingTransactions(n), n.name).toEqual([]);
+      for (const tx of acknowledged) expect(count(chainTransactions(n), tx), `${n.name} ${tx}`).toBe(1);
+    }
+  });
+});
+
+describe('lying and failing peers', () => {
+  /** A block after `n`'s tip whose proof does not solve the puzzle (everything else well formed). */
+  function brokenBlockAfter(n: MemoryNode): Block {
+    const template = net.profile.blockTemplate(n.node.viewAt(n.node.chain.length), 'f'.repeat(32));
+    let proof = 0;
+    while (checkProof(template.puzzle, String(proof))) proof++;
+    return template.seal(proof, [], net.now);
+  }
+
+  /** A blockforge-protocol liar: claims `height` blocks, then serves `blocks` after the fork point. */
+  function statusLiar(n: MemoryNode, height: number, blocks: readonly Block[]): LiarHandler {
+    const forkHeight = n.node.chain.length;
+    return ({ method, path }) => {
+      if (method === 'GET' && path === '/peer/status') {
+        return {
+          status: 200,
+          body: {
+            node_id: 'e'.repeat(32),
+            profile: net.profile.name,
+            ...net.profile.params,
+            height,
+            work: String(height),
+            tip: 'f'.repeat(64),
+            genesis: n.node.chain[0]?.hash,
+          },
+        };
+      }
+      if (method === 'POST' && path === '/peer/locate') return { status: 200, body: { common: forkHeight, height } };
+      if (method === 'GET' && path.startsWith('/blocks?')) {
+        const from = Number(new URLSearchParams(path.slice(path.indexOf('?') + 1)).get('from'));
+        const page = from === forkHeight + 1 ? blocks.map((blk) => writeJson(blk.json)) : [];
+        return { status: 200, body: `{"blocks":[${page.join(',')}],"height":${height}}` };
+      }
+      return { status: 404, body: { error: 'not found' } };
+    };
+  }
+
+  it('does not adopt from a peer claiming far more work whose blocks break the proof of work, and bans it', async () => {
+    const h = await net.createNode('H');
+    await net.mineMany(h, 2);
+    const before = h.node.chain.map((blk) => blk.hash);
+    const liar = net.addLiar(net.allocateAddress().address, statusLiar(h, 1_000, [brokenBlockAfter(h)]));
+    h.network.registerPeers([liar]);
+
+    const outcome = await net.resolve(h);
+    expect(outcome.replaced).toBe(false);
+    expect(reportOf(outcome.peers, liar)).toMatchObject({
+      status: 'invalid',
+      code: ErrorCode.ProofOfWork,
+      misbehaved: true,
+    });
+    expect(h.node.chain.map((blk) => blk.hash)).toEqual(before);
+    expect(healthOf(h, liar).status).toBe('banned');
+
+    // Banned: the next round does not even ask it.
+    const asked = net.log.filter((r) => r.to === liar).length;
+    const again = await net.resolve(h);
+    expect(reportOf(again.peers, liar).status).toBe('banned');
+    expect(net.log.filter((r) => r.to === liar).length).toBe(asked);
+    expect(h.node.chain.map((blk) => blk.hash)).toEqual(before);
+  });
+
+  it('still adopts an honest longer chain beside the liar', async () => {
+    const [h, p] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    await net.mineMany(h, 1);
+    const honest = await net.mineMany(p, 3);
+    const liar = net.addLiar(net.allocateAddress().address, statusLiar(h, 1_000, [brokenBlockAfter(h)]));
+    h.network.registerPeers([liar, p.address]);
+
+    const outcome = await net.resolve(h);
+    expect(reportOf(outcome.peers, liar).status).toBe('invalid');
+    expect(reportOf(outcome.peers, p).status).toBe('adopted');
+    expect(h.node.tip.hash).toBe(honest[2]?.hash);
+  });
+
+  it('refuses a tutorial-style /chain whose length is inflated (LENGTH_MISMATCH)', async () => {
+    const h = await net.createNode('H');
+    await net.mineMany(h, 1);
+    // A valid longer chain (it would win), served with a lie in "length".
+    const s = await net.createNode('S');
+    await net.mineMany(s, 3);
+    const chain = s.node.blocksJson().toString('utf8');
+    const liar = net.addLiar(net.allocateAddress().address, ({ method, path }) =>
+      method === 'GET' && path === '/chain'
+        ? { status: 200, body: `{"chain":${chain},"length":50}` }
+        : { status: 404, body: { message: 'Not Found' } },
+    );
+    const before = h.node.tip.hash;
+    h.network.registerPeers([liar]);
+
+    const outcome = await net.resolve(h);
+    expect(outcome.replaced).toBe(false);
+    expect(reportOf(outcome.peers, liar)).toMatchObject({ status: 'invalid', code: ErrorCode.LengthMismatch });
+    expect(h.node.tip.hash).toBe(before);
+    expect(h.node.chain.length).toBe(2);
+    expect(healthOf(h, liar).kind).toBe('tutorial');
+    expect(healthOf(h, liar).status).toBe('banned');
+  });
+
+  it('reports a peer sending an oversized status as too-large and bans it', async () => {
+    const h = await net.createNode('H');
+    const liar = net.addLiar(net.allocateAddress().address, () => ({
+      status: 200,
+      body: { node_id: 'e'.repeat(32), padding: 'x'.repeat(100_000) },
+    }));
+    h.network.registerPeers([liar]);
+
+    const outcome = await net.resolve(h);
+    expect(reportOf(outcome.peers, liar)).toMatchObject({
+      status: 'too-large',
+      code: ErrorCode.PeerTooLarge,
+      misbehaved: true,
+    });
+    expect(healthOf(h, liar).status).toBe('banned');
+  });
+
+  it('reports an unreachable peer as unreachable, backs off and does not ban it', async () => {
+    const [h, p] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    await net.mineMany(p, 2);
+    const nobody = net.allocateAddress().address;
+    h.network.registerPeers([nobody, p.address]);
+    net.partition([h], [p]);
+
+    const outcome = await net.resolve(h);
+    expect(outcome.replaced).toBe(false);
+    for (const peer of [nobody, p.address]) {
+      expect(reportOf(outcome.peers, peer)).toMatchObject({
+        status: 'unreachable',
+        code: ErrorCode.PeerUnreachable,
+        misbehaved: false,
+      });
+      const health = healthOf(h, peer);
+      expect(health.status).toBe('failing');
+      expect(health.bannedUntil).toBeNull();
+      expect(health.failures).toBe(1);
+    }
+    expect(h.node.chain.length).toBe(1);
+
+    // Not banned: once the link is back, the same peer's chain is adopted.
+    net.heal();
+    const healed = await net.resolve(h);
+    expect(reportOf(healed.peers, p).status).toBe('adopted');
+    expect(reportOf(healed.peers, nobody).status).toBe('unreachable');
+    expect(h.node.tip.hash).toBe(p.node.tip.hash);
+    expect(healthOf(h, p.address).status).toBe('ok');
+  });
+});
