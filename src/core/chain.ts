@@ -6,7 +6,7 @@
 
 import type { Block, StateDiff, StateView } from './block.js';
 import { describe } from './describe.js';
-import { ChainRuleError, ErrorCode } from './errors.js';
+import { BlockforgeError, ChainRuleError, ErrorCode } from './errors.js';
 import { isJsonObject, JsonNumber, type JsonValue } from './json.js';
 import type { ChainView, RuleProfile } from './profile.js';
 
@@ -80,10 +80,16 @@ export class BranchValidator {
   private readonly state: OverlayState;
   private readonly branchView: BranchView;
 
-  /** @param parent what the branch extends (null: a whole chain from its genesis) */
+  /**
+   * @param parent what the branch extends (null: a whole chain from its genesis)
+   * @param maxBlockBytes the reader's limit on a block's size ({@link Block.size}): larger blocks
+   *   are refused with BLOCK_TOO_LARGE before their rules are checked. A resource limit of this
+   *   reader, not a chain rule: the error is a BlockforgeError, not a ChainRuleError.
+   */
   constructor(
     private readonly profile: RuleProfile,
     parent: ChainView | null,
+    private readonly maxBlockBytes = Number.POSITIVE_INFINITY,
   ) {
     this.state = new OverlayState(parent?.state ?? EMPTY_STATE);
     this.branchView = new BranchView(parent, this.blocks, this.state);
@@ -97,6 +103,7 @@ export class BranchValidator {
     const view = this.branchView;
     for (let k = 0; k < values.length; k++) {
       const block = this.profile.decodeBlock(values[k] as JsonValue, view.height + 1);
+      if (block.size > this.maxBlockBytes) throw blockTooLarge(block, this.maxBlockBytes);
       const diff = this.profile.connectBlock(block, view.height === 0 ? null : view);
       if (diff.length > 0) this.state.apply(diff);
       this.blocks.push(block);
@@ -120,6 +127,14 @@ export class BranchValidator {
   get result(): ValidatedBranch {
     return { blocks: this.blocks, diffs: this.diffs };
   }
+}
+
+/** The error for a block over a reader's size limit. */
+export function blockTooLarge(block: Block, limit: number): BlockforgeError {
+  return new BlockforgeError(
+    ErrorCode.BlockTooLarge,
+    `block ${block.height} is ${block.size} bytes, over the ${limit}-byte limit for blocks from peers (skipped)`,
+  );
 }
 
 /**

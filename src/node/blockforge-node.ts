@@ -8,11 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Block, StateDiff, StateView, Transaction } from '../core/block.js';
-import { OverlayState, type ValidatedBranch, validateBranch } from '../core/chain.js';
+import { blockTooLarge, OverlayState, type ValidatedBranch, validateBranch } from '../core/chain.js';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { type JsonValue, parseJson, writeJson } from '../core/json.js';
 import type { ChainView, RuleProfile } from '../core/profile.js';
 import { GroupCommit } from './group-commit.js';
+import { MAX_PEER_BLOCK_BYTES } from './limits.js';
 import { Mempool } from './mempool.js';
 import { type MinerOptions, type MiningResult, ProofMiner, type ProofSolver } from './miner.js';
 import { NodeEvents } from './node-events.js';
@@ -295,9 +296,20 @@ export class BlockforgeNode {
     return out;
   }
 
-  /** Wire JSON of block `height` (1-based), UTF-8. */
-  blockJson(height: number): Buffer | undefined {
-    return this.blockBuffers[height - 1];
+  /**
+   * Where a page of blocks starting at `from` (0-based) ends: at most `count` blocks and `maxBytes`
+   * of wire JSON, but always at least one block (so any block can be served).
+   */
+  pageEnd(from: number, count: number, maxBytes: number): number {
+    const last = Math.min(from + count, this.blocks.length);
+    let bytes = 0;
+    let end = from;
+    while (end < last) {
+      bytes += (this.blockBuffers[end] as Buffer).length + 1;
+      if (bytes > maxBytes && end > from) break;
+      end++;
+    }
+    return end;
   }
 
   /**
@@ -407,6 +419,7 @@ export class BlockforgeNode {
   offerBlock(value: JsonValue, peer?: string): OfferResult {
     this.assertOpen();
     const block = this.profile.decodeBlock(value, 0);
+    if (block.size > MAX_PEER_BLOCK_BYTES) throw blockTooLarge(block, MAX_PEER_BLOCK_BYTES);
     const height = block.height;
     const tip = this.tip;
     if (height <= tip.height && this.blocks[height - 1]?.hash === block.hash) return 'known';

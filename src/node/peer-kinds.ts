@@ -17,6 +17,7 @@ import {
   writeJson,
 } from '../core/json.js';
 import type { ChainView, RuleProfile } from '../core/profile.js';
+import { MAX_PEER_BLOCK_BYTES } from './limits.js';
 import type { PeerAddress } from './peer-address.js';
 import { NODE_ID_HEADER, type PeerRequestLimits, type PeerResponse, type PeerTransport } from './peer-client.js';
 import { PeerError } from './peer-error.js';
@@ -145,7 +146,16 @@ export const tutorialPeers: PeerKindAdapter = {
   takesPushes: false,
 
   async probe(peer, ctx) {
-    const response = await get(peer, '/chain', ctx, ctx.limits);
+    let response: PeerResponse;
+    try {
+      response = await get(peer, '/chain', ctx, ctx.limits);
+    } catch (err) {
+      // A tutorial node's whole chain may simply have grown past our limit: honest, not misbehaving.
+      if (err instanceof PeerError && err.code === ErrorCode.PeerTooLarge) {
+        throw new PeerError(err.code, `its whole chain is ${err.message}`, { misbehaved: false });
+      }
+      throw err;
+    }
     let value: JsonValue;
     try {
       value = parseJson(response.body, { maxDepth: CHAIN_MAX_DEPTH, nonFinite: true });
@@ -157,7 +167,7 @@ export const tutorialPeers: PeerKindAdapter = {
     // Tutorial peers exist only on tutorial networks, where every block's work is 1: a chain
     // without more blocks than ours cannot win and is not worth validating (the tutorial skips it too).
     if (chain.length <= local.chain.length) return { height: chain.length, work: BigInt(chain.length) };
-    const validated = new BranchValidator(local.profile, null).add(chain).result;
+    const validated = new BranchValidator(local.profile, null, MAX_PEER_BLOCK_BYTES).add(chain).result;
     let work = 0n;
     for (const block of validated.blocks) work += block.work;
     const forkHeight = commonPrefix(local.chain, validated.blocks);
@@ -249,7 +259,11 @@ export const blockforgePeers: PeerKindAdapter = {
       throw misbehaving('/peer/locate answered an index that is not in our locator');
     }
     const target = Math.min(probe.height, forkHeight + MAX_SYNC_BLOCKS);
-    const validator = new BranchValidator(local.profile, forkHeight === 0 ? null : local.viewAt(forkHeight));
+    const validator = new BranchValidator(
+      local.profile,
+      forkHeight === 0 ? null : local.viewAt(forkHeight),
+      MAX_PEER_BLOCK_BYTES,
+    );
     const fetchPage = async (from: number): Promise<JsonValue[]> => {
       const limit = Math.min(SYNC_PAGE, target - from + 1);
       const page = parseJsonAnswer(

@@ -75,8 +75,20 @@ export const DEFAULT_PEER_LIMITS: PeerRequestLimits = {
   maxBytes: 32 * 1024 * 1024,
 };
 
-/** Most peers a node keeps (each is fetched on every resolve). */
+/** Most peers the user may register (each is fetched on every resolve). */
 export const MAX_PEERS = 256;
+
+/**
+ * Most peers learned from hellos and pushes, apart from the registered ones (so strangers cannot
+ * crowd out the user's peers): kept in memory only, each dropped on its first failure.
+ */
+export const MAX_LEARNED_PEERS = 64;
+
+/** Fewest seconds between two syncs a peer's pushes may trigger (each peer one at a time). */
+const PUSH_SYNC_INTERVAL_S = 2;
+
+/** Seconds before an address that failed the dial-back check may be checked again. */
+const VERIFY_RETRY_S = 30;
 
 /** Pushes in flight at once, and queued before the oldest are dropped. */
 const PUSH_CONCURRENCY = 8;
@@ -168,6 +180,14 @@ export class PeerNetwork {
   private readonly selfHosts = localHosts();
   private rounds: Promise<unknown> = Promise.resolve();
   private roundRunning = false;
+  /** Peers whose pushes have a sync waiting or running. */
+  private readonly pushSyncs = new Set<string>();
+  /** When each peer's last push-triggered sync ended. */
+  private readonly lastPushSync = new Map<string, number>();
+  /** Dial-back checks of unknown senders in flight, by address. */
+  private readonly verifying = new Map<string, Promise<boolean>>();
+  /** When an address last failed the dial-back check. */
+  private readonly verifyFailed = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private readonly pushQueue: (() => Promise<void>)[] = [];
   private pushing = 0;
@@ -183,7 +203,7 @@ export class PeerNetwork {
       peerLimits?: Partial<PeerRequestLimits>;
     },
     private readonly logger: NodeLogger,
-    clock: () => number,
+    private readonly clock: () => number,
     transport: PeerTransport = httpTransport,
   ) {
     this.options = {
@@ -200,7 +220,7 @@ export class PeerNetwork {
       smallLimits: { ...this.options.peerLimits, maxBytes: SMALL_ANSWER_BYTES },
       local: node,
     };
-    for (const row of store.loadPeers()) this.registry.track(parsePeerAddress(row.address));
+    for (const row of store.loadPeers()) this.registry.track(parsePeerAddress(row.address), 'registered');
   }
 
   /** Peers, in the order they were added. */
@@ -282,12 +302,12 @@ export class PeerNetwork {
     const added: PeerAddress[] = [];
     const seen = new Set<string>();
     for (const address of parsed) {
-      if (!this.registry.get(address.key) && !seen.has(address.key)) {
+      if (this.registry.originOf(address.key) !== 'registered' && !seen.has(address.key)) {
         seen.add(address.key);
         added.push(address);
       }
     }
-    if (this.registry.size + added.length > MAX_PEERS) {
+    if (this.registry.count('registered') + added.length > MAX_PEERS) {
       throw new BlockforgeError(
         ErrorCode.InvalidNodes,
         `Error: Please supply a valid list of nodes (a node keeps at most ${MAX_PEERS} peers)`,
@@ -297,9 +317,9 @@ export class PeerNetwork {
     if (added.length > 0) {
       this.store.addPeers(
         added.map((a) => a.key),
-        Date.now() / 1000,
+        this.clock(),
       );
-      for (const address of added) this.registry.track(address);
+      for (const address of added) this.registry.track(address, 'registered');
       this.logger.info({ peers: added.map((a) => a.key) }, 'peers added');
       this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
       // New peers get a hello (so they add us back); the next sync round pulls from them. No sync
@@ -329,9 +349,13 @@ export class PeerNetwork {
 
   // ---- sync -------------------------------------------------------------------------------
 
-  /** `/nodes/resolve`: a sync round with every peer that is not banned. */
+  /**
+   * `/nodes/resolve`: a sync round with every peer that is not banned, started at once: it does not
+   * wait behind automatic rounds (a peer that never answers cannot hold it hostage), and each of its
+   * requests has its own time limit. Adoption is atomic and re-checks the work, so rounds may overlap.
+   */
   resolve(): Promise<ResolveOutcome> {
-    return this.syncRound(this.peers, true);
+    return this.round(this.peers, true);
   }
 
   private periodic(): void {
@@ -340,12 +364,24 @@ export class PeerNetwork {
     if (due.length > 0) void this.syncRound(due, false).catch(() => undefined);
   }
 
-  /** Syncs with `peer` soon (it showed it is ahead). */
+  /**
+   * Syncs with `peer` soon (its push showed it is ahead): at most one such sync per peer waiting
+   * or running, and at most one every {@link PUSH_SYNC_INTERVAL_S} seconds, whatever it pushes.
+   */
   private syncSoon(peer: PeerAddress): void {
-    if (!this.stopped) void this.syncRound([peer], false).catch(() => undefined);
+    if (this.stopped || this.pushSyncs.has(peer.key) || !this.registry.isAvailable(peer.key)) return;
+    const last = this.lastPushSync.get(peer.key) ?? Number.NEGATIVE_INFINITY;
+    if (this.clock() - last < PUSH_SYNC_INTERVAL_S) return;
+    this.pushSyncs.add(peer.key);
+    void this.syncRound([peer], false)
+      .catch(() => undefined)
+      .finally(() => {
+        this.pushSyncs.delete(peer.key);
+        this.lastPushSync.set(peer.key, this.clock());
+      });
   }
 
-  /** Rounds run one at a time; each adopts the valid branch with the most work, if it beats ours. */
+  /** Automatic rounds run one at a time; each adopts the valid branch with the most work, if it beats ours. */
   private syncRound(peers: readonly PeerAddress[], manual: boolean): Promise<ResolveOutcome> {
     const run = this.rounds.then(() => this.round(peers, manual));
     this.rounds = run.catch(() => undefined);
@@ -353,7 +389,7 @@ export class PeerNetwork {
   }
 
   private async round(peers: readonly PeerAddress[], manual: boolean): Promise<ResolveOutcome> {
-    this.roundRunning = true;
+    if (!manual) this.roundRunning = true;
     try {
       const workBefore = this.node.chainWork;
       const entries = await Promise.all(peers.map((peer) => this.probe(peer)));
@@ -411,7 +447,7 @@ export class PeerNetwork {
         dropped: reorg?.dropped ?? 0,
       };
     } finally {
-      this.roundRunning = false;
+      if (!manual) this.roundRunning = false;
     }
   }
 
@@ -469,6 +505,7 @@ export class PeerNetwork {
     const status = err instanceof ChainRuleError ? 'invalid' : (STATUS_OF_CODE[err.code] ?? 'failed');
     if (err.code !== ErrorCode.PeerIsSelf) {
       if (bad) this.registry.ban(peer.key, `${err.code}: ${err.message}`);
+      else if (this.registry.originOf(peer.key) === 'learned') this.registry.remove(peer.key);
       else this.registry.failed(peer.key, `${err.code}: ${err.message}`);
     }
     this.logger.warn({ peer: peer.key, code: err.code, reason: err.message }, 'peer skipped');
@@ -526,7 +563,9 @@ export class PeerNetwork {
       // A tutorial node has no push routes: not an error, just pull from it.
       if (err.missingRoute) this.registry.markTutorial(peer.key);
       // Any other answer: it refused our data (it may be on another fork); not a failure to reach it.
-      else if (err.httpStatus === undefined) this.registry.failed(peer.key, `${err.code}: ${err.message}`);
+      else if (err.httpStatus !== undefined) return;
+      else if (this.registry.originOf(peer.key) === 'learned') this.registry.remove(peer.key);
+      else this.registry.failed(peer.key, `${err.code}: ${err.message}`);
     }
   }
 
@@ -583,81 +622,90 @@ export class PeerNetwork {
     return fromPlain({ common, height: this.node.chain.length }) as JsonObject;
   }
 
-  /** `/peer/blocks`: a pushed block. */
+  /**
+   * `/peer/blocks`: a pushed block. An invalid one is refused with the rule it breaks, and nobody is
+   * banned for it: who pushed cannot be proven (the claimed sender is a claim; the connection's port
+   * is not the peer's), and the network never bans an address because a message names it. A block
+   * that shows a known peer is ahead starts a sync with that peer, which checks for itself.
+   */
   receiveBlock(value: JsonValue, remote: string | undefined): OfferResult {
     const body = requireObject(value, 'block');
-    const { origin, verified } = this.originOf(body.sender, remote);
-    if (origin && this.registry.isBanned(origin.key)) throw bannedError(origin);
-    let result: OfferResult;
-    let hash: string | undefined;
-    try {
-      result = this.node.offerBlock(body.block as JsonValue, origin?.key);
-      if (result === 'known') hash = this.node.profile.decodeBlock(body.block as JsonValue, 0).hash;
-    } catch (err) {
-      if (origin && verified && err instanceof ChainRuleError) {
-        this.registry.ban(origin.key, `pushed an invalid block: ${err.message}`);
-      }
-      throw err;
-    }
+    const origin = this.originOf(body.sender, remote);
+    const result = this.node.offerBlock(body.block as JsonValue, origin?.key);
     // Only a block we now have is "seen": one we are still to sync must be announced once adopted.
-    if (hash) this.seenBlocks.add(hash);
-    if (origin) {
-      this.registry.succeeded(origin.key, { kind: 'blockforge' });
-      if (result === 'ahead') this.syncSoon(origin);
-    }
+    if (result === 'known') this.seenBlocks.add(this.node.profile.decodeBlock(body.block as JsonValue, 0).hash);
+    if (origin && result === 'ahead') this.syncSoon(origin);
     return result;
   }
 
-  /** `/peer/transactions`: a pushed transaction. */
+  /**
+   * `/peer/transactions`: a pushed transaction, judged by the same policy as our clients' (a
+   * blockforge node relays only what its policy accepted). Refused ones blame nobody (see receiveBlock).
+   */
   async receiveTransaction(value: JsonValue, remote: string | undefined): Promise<'added' | 'known'> {
     const body = requireObject(value, 'transaction');
-    const { origin, verified } = this.originOf(body.sender, remote);
-    if (origin && this.registry.isBanned(origin.key)) throw bannedError(origin);
+    const origin = this.originOf(body.sender, remote);
     const id = body.id;
     if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id)) {
       throw new BlockforgeError(ErrorCode.InvalidBody, 'id must be 32 lowercase hex digits', { field: 'id' });
     }
     if (this.seenTransactions.has(id)) return 'known';
-    let tx: Transaction;
-    try {
-      // Relayed transactions pass the same policy as our clients': a blockforge node relays only
-      // what its own policy accepted, so one that fails it did not come from an honest one.
-      tx = this.node.profile.parseTransaction(body.transaction as JsonValue);
-    } catch (err) {
-      if (origin && verified && err instanceof BlockforgeError) {
-        this.registry.ban(origin.key, `pushed an invalid transaction: ${err.message}`);
-      }
-      throw err;
-    }
+    const tx = this.node.profile.parseTransaction(body.transaction as JsonValue);
     this.seenTransactions.add(id);
     await this.node.submitTransaction(tx, { id, ...(origin ? { peer: origin.key } : {}) });
-    if (origin) this.registry.succeeded(origin.key, { kind: 'blockforge' });
     return 'added';
   }
 
-  /** `/peer/hello`: a peer tells us how to reach it; we add it (persisted) if we can. */
-  receiveHello(value: JsonValue, remote: string | undefined): JsonObject {
+  /**
+   * `/peer/hello`: a peer tells us how to reach it. It is added (as a learned peer, in memory) once
+   * its address answers `/peer/status` with the node id it claims: an address nobody verified is
+   * never stored, so a stranger cannot fill the peer table with made-up ports.
+   */
+  async receiveHello(value: JsonValue, remote: string | undefined): Promise<JsonObject> {
     const body = isJsonObject(value) ? value : undefined;
-    const { origin } = this.originOf(body?.sender, remote);
+    const claim = this.claimOf(body?.sender, remote);
+    let added = false;
+    if (claim) {
+      const known = this.registry.get(claim.address.key);
+      added = known !== undefined || (await this.verify(claim.address, claim.nodeId));
+      if (known && !this.registry.isBanned(known.key)) this.registry.succeeded(known.key, { kind: 'blockforge' });
+    }
     return fromPlain({
       node_id: this.node.nodeId,
       height: this.node.chain.length,
-      added: origin !== null,
+      added,
     }) as JsonObject;
   }
 
   /**
-   * Who sent a push: its advertised URL, or the connection's address with the port it says it
-   * serves on. Unknown senders are added as peers (so registering one side is enough). `verified`
-   * says the claimed address is the connection's own, so that a bad push may ban it: anyone can
-   * claim to be an honest peer in `advertise`, and must not get it banned that way.
+   * The peer a push comes from, when it is one we know (by the address it claims, or by its node
+   * id). An unknown sender is checked by dialing back (in the background) and learned if its
+   * address answers as the node it claims to be.
    */
-  private originOf(
+  private originOf(sender: JsonValue | undefined, remote: string | undefined): PeerAddress | null {
+    const claim = this.claimOf(sender, remote);
+    if (!claim) return null;
+    const known = this.registry.get(claim.address.key);
+    if (known) return known;
+    // The same node under another address (a proxy, localhost vs 127.0.0.1): not a second peer.
+    const sameNode = this.registry.findByNodeId(claim.nodeId);
+    if (sameNode) return sameNode;
+    void this.verify(claim.address, claim.nodeId);
+    return null;
+  }
+
+  /**
+   * What a sender says about itself: its advertised URL, or the connection's address with the port
+   * it says it serves on, and its node id. Null for ourselves or a malformed claim.
+   */
+  private claimOf(
     sender: JsonValue | undefined,
     remote: string | undefined,
-  ): { origin: PeerAddress | null; verified: boolean } {
-    const none = { origin: null, verified: false };
-    if (!isJsonObject(sender) || sender.node_id === this.node.nodeId) return none;
+  ): { address: PeerAddress; nodeId: string } | null {
+    if (!isJsonObject(sender) || typeof sender.node_id !== 'string' || sender.node_id === this.node.nodeId) {
+      return null;
+    }
+    if (!/^[0-9a-f]{32}$/.test(sender.node_id)) return null;
     const remoteHost = remote?.startsWith('::ffff:') ? remote.slice(7) : remote;
     let address: PeerAddress;
     try {
@@ -665,28 +713,46 @@ export class PeerNetwork {
         address = parsePeerAddress(sender.advertise);
       } else {
         const port = sender.port;
-        if (!(port instanceof JsonNumber) || remoteHost === undefined) return none;
+        if (!(port instanceof JsonNumber) || remoteHost === undefined) return null;
         address = parsePeerAddress(`${remoteHost.includes(':') ? `[${remoteHost}]` : remoteHost}:${port.text}`);
       }
     } catch {
-      return none;
+      return null;
     }
-    if (isSelfAddress(address, this.options.port, this.selfHosts)) return none;
-    const loopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
-    const verified =
-      remoteHost !== undefined &&
-      (address.host === remoteHost.toLowerCase() || (loopback(address.host) && loopback(remoteHost)));
-    const known = this.registry.get(address.key);
-    if (known) return { origin: known, verified };
-    // The same node under another address (a proxy, localhost vs 127.0.0.1): not a second peer.
-    const sameNode = typeof sender.node_id === 'string' ? this.registry.findByNodeId(sender.node_id) : undefined;
-    if (sameNode) return { origin: sameNode, verified: false };
-    try {
-      this.registerPeers([address.key]);
-      return { origin: address, verified };
-    } catch {
-      return none; // this node itself, or the peer list is full
+    if (isSelfAddress(address, this.options.port, this.selfHosts)) return null;
+    return { address, nodeId: sender.node_id };
+  }
+
+  /**
+   * Dials `address` back and learns it as a peer if it answers `/peer/status` as node `nodeId`.
+   * One check per address at a time; an address that failed is not checked again for a while.
+   */
+  private verify(address: PeerAddress, nodeId: string): Promise<boolean> {
+    const running = this.verifying.get(address.key);
+    if (running) return running;
+    const failedAt = this.verifyFailed.get(address.key);
+    if (this.stopped || (failedAt !== undefined && this.clock() - failedAt < VERIFY_RETRY_S)) {
+      return Promise.resolve(false);
     }
+    const check = (async (): Promise<boolean> => {
+      try {
+        const probe = await blockforgePeers.probe(address, this.context);
+        if (probe.nodeId !== nodeId) throw new Error('another node answers at that address');
+      } catch {
+        this.verifyFailed.set(address.key, this.clock());
+        if (this.verifyFailed.size > 4096) this.verifyFailed.delete(this.verifyFailed.keys().next().value as string);
+        return false;
+      }
+      if (this.registry.get(address.key)) return true;
+      if (this.registry.count('learned') >= MAX_LEARNED_PEERS) return false;
+      this.registry.track(address, 'learned');
+      this.registry.succeeded(address.key, { kind: 'blockforge', nodeId });
+      this.logger.info({ peer: address.key }, 'peer learned');
+      this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
+      return true;
+    })().finally(() => this.verifying.delete(address.key));
+    this.verifying.set(address.key, check);
+    return check;
   }
 }
 
@@ -695,8 +761,4 @@ function requireObject(value: JsonValue, field: string): JsonObject {
     throw new BlockforgeError(ErrorCode.InvalidBody, `the body must be a JSON object with "${field}"`, { field });
   }
   return value;
-}
-
-function bannedError(peer: PeerAddress): BlockforgeError {
-  return new BlockforgeError(ErrorCode.PeerBanned, `${peer.key} is banned for sending invalid data`);
 }

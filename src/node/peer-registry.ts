@@ -10,11 +10,19 @@ import type { PeerAddress } from './peer-address.js';
 /** What kind of node a peer turned out to be. */
 export type PeerKind = 'blockforge' | 'tutorial' | 'unknown';
 
+/**
+ * How a peer came to be known: `registered` by the user (kept, persisted), or `learned` from a peer
+ * that said hello or pushed and whose address answered as that node (kept in memory, evicted on its
+ * first failure, never counted against the registered ones).
+ */
+export type PeerOrigin = 'registered' | 'learned';
+
 /** Health of one peer, as `GET /nodes` shows it. */
 export interface PeerHealth {
   readonly address: string;
   readonly status: 'ok' | 'failing' | 'banned' | 'new';
   readonly kind: PeerKind;
+  readonly origin: PeerOrigin;
   /** Unix seconds of the last successful exchange, or null. */
   readonly lastSeen: number | null;
   /** Failures in a row. */
@@ -33,6 +41,7 @@ export interface PeerHealth {
 interface PeerState {
   address: PeerAddress;
   kind: PeerKind;
+  origin: PeerOrigin;
   lastSeen: number | null;
   failures: number;
   retryAt: number | null;
@@ -58,12 +67,20 @@ export class PeerRegistry {
     private readonly clock: () => number,
   ) {}
 
-  /** Starts tracking `address` (no-op when already tracked). */
-  track(address: PeerAddress): void {
-    if (this.states.has(address.key)) return;
+  /**
+   * Starts tracking `address` (no-op when already tracked, except that registering a learned peer
+   * makes it a registered one).
+   */
+  track(address: PeerAddress, origin: PeerOrigin = 'registered'): void {
+    const known = this.states.get(address.key);
+    if (known) {
+      if (origin === 'registered') known.origin = 'registered';
+      return;
+    }
     this.states.set(address.key, {
       address,
       kind: 'unknown',
+      origin,
       lastSeen: null,
       failures: 0,
       retryAt: null,
@@ -79,9 +96,16 @@ export class PeerRegistry {
     return [...this.states.values()].map((s) => s.address);
   }
 
-  /** Number of tracked peers. */
-  get size(): number {
-    return this.states.size;
+  /** Number of tracked peers of `origin`. */
+  count(origin: PeerOrigin): number {
+    let n = 0;
+    for (const state of this.states.values()) if (state.origin === origin) n++;
+    return n;
+  }
+
+  /** How the peer came to be known (undefined when it is not tracked). */
+  originOf(key: string): PeerOrigin | undefined {
+    return this.states.get(key)?.origin;
   }
 
   /** Stops tracking `key`; true if it was tracked. */
@@ -170,6 +194,7 @@ export class PeerRegistry {
     const now = this.clock();
     return [...this.states.values()].map((s) => ({
       address: s.address.key,
+      origin: s.origin,
       status:
         s.bannedUntil !== null && s.bannedUntil > now
           ? 'banned'

@@ -311,6 +311,39 @@ describe('resolve against hostile peers', () => {
   });
 });
 
+describe('resolve cannot be held hostage', () => {
+  it('answers in time after many pushes announce blocks from a peer that never answers', async () => {
+    const hang = await hangingPeer('hang-pushed');
+    hostile.push(hang);
+    // Auto sync on (pushes trigger syncs), but no periodic round during the test.
+    const e = await startNode({
+      args: ['--difficulty', String(DIFFICULTY), '--threads', '1', '--peer-timeout', '1', '--sync-interval', '3600'],
+    });
+    nodes.push(e);
+    await register(e, [hang.url]);
+    // A well-formed block far above our tip, "from" the hanging peer: each push says it is ahead.
+    const ahead = {
+      index: 50,
+      timestamp: 1.5,
+      transactions: [{ sender: '0', recipient: 'r', amount: 1 }],
+      proof: 0,
+      previous_hash: 'ab'.repeat(32),
+    };
+    for (let k = 0; k < 10; k++) {
+      const answer = await call(`${e.url}/peer/blocks`, {
+        body: JSON.stringify({ block: ahead, sender: { node_id: 'c'.repeat(32), port: 1, advertise: hang.url } }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(JSON.parse(answer.text)).toEqual({ status: 'ahead' });
+    }
+    // Before the fix each push queued a sync round of its own (1 s each, in line before the resolve).
+    const { answer, ms, reports } = await resolve(e);
+    expect(answer.json().message).toBe('Our chain is authoritative');
+    expect(reports.get(hang.address)?.status).toBe('timeout');
+    expect(ms).toBeLessThan(4_000);
+  });
+});
+
 describe('mempool reconciliation when a chain is replaced', () => {
   it('returns our dropped-block transactions, drops those already mined, never returns rewards', async () => {
     const [a, b] = await Promise.all([start(), start()]);

@@ -105,7 +105,7 @@ export class MemoryNetwork {
   readonly log: ExchangeRecord[] = [];
   private readonly banSeconds: number;
   private time: number;
-  private readonly nodes = new Map<string, MemoryNode & { services: NodeServices }>();
+  private readonly nodes = new Map<string, MemoryNode & { services: NodeServices; dataDir: string }>();
   private readonly liars = new Map<string, LiarHandler>();
   /** Cut links, each as `a|b` with a < b. */
   private readonly cut = new Set<string>();
@@ -139,10 +139,11 @@ export class MemoryNetwork {
   }
 
   /** Creates a node at the next address (not started: call {@link start} for pushes). */
-  async createNode(name?: string): Promise<MemoryNode> {
-    const { host, port, address } = this.allocateAddress();
+  async createNode(name?: string, at?: { address: string; dataDir: string }): Promise<MemoryNode> {
+    const { host, port, address } = at ? splitAddress(at.address) : this.allocateAddress();
+    const dataDir = at?.dataDir ?? tempDir();
     const services = openNode({
-      dataDir: tempDir(),
+      dataDir,
       profile: this.profile,
       port,
       solver: new InlineSolver(),
@@ -166,9 +167,18 @@ export class MemoryNetwork {
       network: services.network,
       app,
       services,
+      dataDir,
     };
     this.nodes.set(address, node);
     return node;
+  }
+
+  /** Closes a node and opens it again on its data folder, at the same address (a restart). */
+  async restart(n: MemoryNode): Promise<MemoryNode> {
+    const entry = this.nodes.get(n.address);
+    if (!entry) throw new Error(`${n.name} is not on the network`);
+    await this.remove(n);
+    return this.createNode(n.name, { address: n.address, dataDir: entry.dataDir });
   }
 
   /** Creates `count` nodes, named A, B, C, ... */
@@ -447,4 +457,10 @@ export function chainTransactions(n: MemoryNode): string[] {
 /** Canonical texts of `n`'s pending transactions, oldest first. */
 export function pendingTransactions(n: MemoryNode): string[] {
   return n.node.pendingTransactions.map((tx: Transaction) => tx.canonical);
+}
+
+/** `host:port` split. */
+function splitAddress(address: string): { host: string; port: number; address: string } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)), address };
 }

@@ -445,3 +445,79 @@ describe('lying and failing peers', () => {
     expect(healthOf(h, p.address).status).toBe('ok');
   });
 });
+
+describe('who becomes a peer', () => {
+  it('learns a node that says hello only once its address answers as that node, apart from registrations', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    // B registers A and says hello: A dials B back at the address it claims and learns it.
+    b.network.registerPeers([a.address]);
+    net.start(b);
+    await net.settle();
+    expect(healthOf(a, b.address)).toMatchObject({ origin: 'learned', kind: 'blockforge' });
+    expect(healthOf(b, a.address).origin).toBe('registered');
+
+    // A stranger saying hello with 254 made-up ports: nothing answers there, nothing is stored.
+    for (let port = 1; port <= 254; port++) {
+      const answer = await a.app.inject({
+        method: 'POST',
+        url: '/peer/hello',
+        payload: { sender: { node_id: '7'.repeat(32), port } },
+        remoteAddress: '10.0.0.250',
+      });
+      expect(JSON.parse(answer.body).added).toBe(false);
+    }
+    await net.settle();
+    expect(a.network.peers.map((p) => p.key)).toEqual([b.address]);
+    // The user's own registrations are not crowded out.
+    const registered = Array.from({ length: 255 }, (_, k) => `10.1.${k >> 8}.${k & 255}:9000`);
+    expect(a.network.registerPeers(registered)).toHaveLength(256);
+
+    // Learned peers live in memory only: after a restart A keeps what the user registered.
+    const again = await net.restart(a);
+    expect(again.network.peers.map((p) => p.key)).toEqual(registered);
+  });
+
+  it('drops a learned peer on its first failure; a registered one is only backed off', async () => {
+    const [a, b, c] = (await net.createNodes(3)) as [MemoryNode, MemoryNode, MemoryNode];
+    b.network.registerPeers([a.address]);
+    net.start(b);
+    await net.settle();
+    expect(healthOf(a, b.address).origin).toBe('learned');
+    a.network.registerPeers([c.address]);
+    net.partition([a], [b, c]);
+    const outcome = await net.resolve(a);
+    expect(reportOf(outcome.peers, b).status).toBe('unreachable');
+    expect(a.network.peers.map((p) => p.key)).toEqual([c.address]);
+    expect(healthOf(a, c.address)).toMatchObject({ status: 'failing', origin: 'registered' });
+  });
+
+  it('never bans a peer that a pushed block or transaction only names', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    a.network.registerPeers([b.address]);
+    // From a stranger, claiming to be B (its advertised URL, then its port from B's host).
+    const forged = { index: 2, timestamp: 1.5, transactions: [], proof: 1, previous_hash: a.node.tip.hash };
+    for (const sender of [
+      { node_id: b.node.nodeId, port: 1, advertise: `http://${b.address}` },
+      { node_id: b.node.nodeId, port: b.port },
+    ]) {
+      const block = await a.app.inject({
+        method: 'POST',
+        url: '/peer/blocks',
+        payload: { block: forged, sender },
+        remoteAddress: b.host,
+      });
+      expect(block.statusCode).toBe(422);
+      const tx = await a.app.inject({
+        method: 'POST',
+        url: '/peer/transactions',
+        payload: { id: 'a'.repeat(32), transaction: { sender: '0', recipient: 'x', amount: 1 }, sender },
+        remoteAddress: b.host,
+      });
+      expect(tx.statusCode).toBe(400);
+    }
+    expect(healthOf(a, b.address).status).not.toBe('banned');
+    // B's real chain is still taken.
+    await net.mineMany(b, 2);
+    expect(reportOf((await net.resolve(a)).peers, b).status).toBe('adopted');
+  });
+});
