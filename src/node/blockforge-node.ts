@@ -209,11 +209,7 @@ export class BlockforgeNode {
       }
       if (!sameState(state, store.loadState())) store.resetState(state, branch.diffs);
       const node = new BlockforgeNode(options, store, branch, texts, state);
-      const rows = store.loadPending();
-      node.mempool.reset(
-        rows.map((row) => profile.parseTransaction(parseJson(row.json))),
-        rows.map((row) => row.id),
-      );
+      node.reloadMempool();
       return node;
     } catch (err) {
       store.close();
@@ -511,7 +507,14 @@ export class BlockforgeNode {
     this.ingest.flush();
     const text = writeJson(block.json);
     const consumed = this.mempool.removeIncluded(block.transactions);
-    this.store.appendBlock({ block, text, diff }, consumed);
+    try {
+      this.store.appendBlock({ block, text, diff }, consumed);
+    } catch (err) {
+      // Nothing was written (one transaction), so the block's transactions are still pending on
+      // disk: put the mempool back as the disk has it (the flush above left nothing queued).
+      this.reloadMempool();
+      throw err;
+    }
     applyInto(this.state.map, diff);
     this.blocks.push(block);
     this.diffs.push(diff);
@@ -519,6 +522,15 @@ export class BlockforgeNode {
     this.blockBuffers.push(Buffer.from(text, 'utf8'));
     this.chainBuffer = null;
     this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'the chain was extended'));
+  }
+
+  /** The mempool as stored: every pending row, in order. */
+  private reloadMempool(): void {
+    const rows = this.store.loadPending();
+    this.mempool.reset(
+      rows.map((row) => this.profile.parseTransaction(parseJson(row.json))),
+      rows.map((row) => row.id),
+    );
   }
 
   /** Cumulative works for `blocks` placed after height `from`. */

@@ -340,8 +340,10 @@ export class PeerNetwork {
     } catch (err) {
       throw new BlockforgeError(ErrorCode.InvalidNodes, (err as Error).message, { field: 'peer' });
     }
-    if (!this.registry.remove(key)) return false;
+    if (!this.registry.get(key)) return false;
+    // Storage first: if the write fails (a full disk), the peer stays, in memory as on disk.
     this.store.removePeer(key);
+    this.registry.remove(key);
     this.logger.info({ peer: key }, 'peer removed');
     this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
     return true;
