@@ -11,7 +11,8 @@ import { fromPlain, JsonNumber, type JsonValue, newJsonObject, writeJson } from 
 import { meetsDifficulty, powDigest } from '../core/pow.js';
 import { isTutorialProfile } from '../core/tutorial-profile.js';
 import type { BlockforgeNode } from '../node/blockforge-node.js';
-import { ERROR_SCHEMA, sendJson } from './errors.js';
+import { sendJson } from './errors.js';
+import { errorResponses } from './routes.js';
 
 /** Most history entries one `/addresses` answer lists (the most recent first). */
 export const MAX_ADDRESS_HISTORY = 1000;
@@ -123,7 +124,10 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
               },
             },
           },
-          404: ERROR_SCHEMA,
+          ...errorResponses({
+            400: 'BAD_REQUEST: the index is not an integer >= 1',
+            404: 'NOT_FOUND: past the tip',
+          }),
         },
       },
     },
@@ -192,7 +196,7 @@ export function registerExplorerRoutes(app: FastifyInstance, node: BlockforgeNod
               pending_net: { type: 'string', description: 'what the pending transactions would add' },
             },
           },
-          400: ERROR_SCHEMA,
+          ...errorResponses({ 400: 'BAD_REQUEST: no address, an empty one, or a limit out of range' }),
         },
       },
     },

@@ -7,9 +7,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, type JsonValue, writeJson } from '../core/json.js';
+import { PAGE_BYTES } from '../node/limits.js';
 import type { NodeServices } from '../node/open-node.js';
 import { MAX_LOCATOR, SYNC_PAGE } from '../node/peer-network.js';
-import { sendJson } from './errors.js';
+import { ERROR_SCHEMA, sendJson } from './errors.js';
+import { BODY_JUDGED_BY_HANDLER, errorResponses } from './routes.js';
 
 /** Largest pushed block accepted (a block holds at most the mempool's 250,000 transactions). */
 const BLOCK_PUSH_LIMIT = 32 * 1024 * 1024;
@@ -17,8 +19,31 @@ const BLOCK_PUSH_LIMIT = 32 * 1024 * 1024;
 const sender = {
   type: 'object',
   description: 'who is pushing: its node id, the port it serves on, and optionally its URL',
-  properties: { node_id: { type: 'string' }, port: { type: 'integer' }, advertise: { type: 'string' } },
+  required: ['node_id'],
+  properties: {
+    node_id: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    advertise: { type: 'string', description: 'http(s)://host:port to be reached at, instead of the address seen' },
+  },
 } as const;
+
+/** A sender for the examples. */
+const senderExample = { node_id: '4f1c2b8e9d0a4b6c8e2f1a3b5c7d9e0f', port: 5001 };
+
+/** A block for the examples (a seed-profile block 2). */
+const blockExample = {
+  index: 2,
+  timestamp: 1700000000.5,
+  transactions: [{ sender: '0', recipient: senderExample.node_id, amount: 1 }],
+  proof: 35293,
+  previous_hash: '<hash of block 1>',
+};
+
+/** Errors any pushed body may get. */
+const BODY_ERRORS = {
+  400: 'INVALID_BODY and the like: the body is not JSON, has a repeated key, or misses what the route needs',
+  413: "the body is over the route's size limit",
+};
 
 function body(request: FastifyRequest): JsonValue {
   if (request.body === undefined) throw new BlockforgeError(ErrorCode.InvalidBody, 'the request needs a JSON body');
@@ -61,15 +86,34 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
         summary: 'Fork point: the highest locator entry whose block this node has',
         body: {
           type: 'object',
+          required: ['locator'],
           properties: {
-            locator: { description: `up to ${MAX_LOCATOR} {index, hash}, highest first`, type: 'array' },
+            locator: {
+              description: `up to ${MAX_LOCATOR} {index, hash}, highest first`,
+              type: 'array',
+              maxItems: MAX_LOCATOR,
+              items: {
+                type: 'object',
+                required: ['index', 'hash'],
+                properties: { index: { type: 'integer', minimum: 1 }, hash: { type: 'string' } },
+              },
+            },
           },
+          examples: [
+            {
+              locator: [
+                { index: 2, hash: '<hash of block 2>' },
+                { index: 1, hash: '<hash of block 1>' },
+              ],
+            },
+          ],
         },
         response: {
           200: { type: 'object', properties: { common: { type: 'integer' }, height: { type: 'integer' } } },
+          ...errorResponses(BODY_ERRORS),
         },
       },
-      attachValidation: true,
+      ...BODY_JUDGED_BY_HANDLER,
     },
     async (request, reply) => sendJson(reply, 200, writeJson(network.locate(body(request)))),
   );
@@ -91,6 +135,7 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
             type: 'object',
             properties: { blocks: { type: 'array' }, height: { type: 'integer' } },
           },
+          ...errorResponses({ 400: 'BAD_REQUEST: from or limit is not an integer in its range' }),
         },
       },
     },
@@ -98,14 +143,12 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
       const { from, limit } = request.query as { from: number; limit: number };
       const height = node.chain.length;
       const start = Math.min(from - 1, height);
+      // Sized by bytes as well as count, so a page of big blocks stays within what peers accept.
+      const end = node.pageEnd(start, limit, PAGE_BYTES);
       return sendJson(
         reply,
         200,
-        Buffer.concat([
-          Buffer.from('{"blocks":'),
-          node.blocksJson(start, Math.min(start + limit, height)),
-          Buffer.from(`,"height":${height}}`),
-        ]),
+        Buffer.concat([Buffer.from('{"blocks":'), node.blocksJson(start, end), Buffer.from(`,"height":${height}}`)]),
       );
     },
   );
@@ -116,10 +159,22 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
       bodyLimit: BLOCK_PUSH_LIMIT,
       schema: {
         summary: 'Push a block: appended if it extends our tip; a sync starts if the sender is ahead',
-        body: { type: 'object', properties: { block: { type: 'object' }, sender } },
-        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+        body: {
+          type: 'object',
+          required: ['block'],
+          properties: { block: { type: 'object', description: 'a block as the tutorial builds it' }, sender },
+          examples: [{ block: blockExample, sender: senderExample }],
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { status: { type: 'string', enum: ['appended', 'known', 'ahead', 'stale'] } },
+          },
+          ...errorResponses(BODY_ERRORS),
+          422: { ...ERROR_SCHEMA, description: 'the block breaks a chain rule (code names it, e.g. PROOF_OF_WORK)' },
+        },
       },
-      attachValidation: true,
+      ...BODY_JUDGED_BY_HANDLER,
     },
     async (request, reply) => {
       const status = network.receiveBlock(body(request), request.socket.remoteAddress);
@@ -134,11 +189,35 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
         summary: 'Push a transaction, with a gossip id so it is relayed once',
         body: {
           type: 'object',
-          properties: { id: { type: 'string' }, transaction: { type: 'object' }, sender },
+          required: ['id', 'transaction'],
+          properties: {
+            id: { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'gossip id: 32 lowercase hex digits' },
+            transaction: {
+              type: 'object',
+              required: ['sender', 'recipient', 'amount'],
+              properties: { sender: { type: 'string' }, recipient: { type: 'string' }, amount: { type: 'number' } },
+              description: 'judged by the same policy as POST /transactions/new',
+            },
+            sender,
+          },
+          examples: [
+            {
+              id: '0123456789abcdef0123456789abcdef',
+              transaction: { sender: 'alice', recipient: 'bob', amount: 5 },
+              sender: senderExample,
+            },
+          ],
         },
-        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string', enum: ['added', 'known'] } } },
+          ...errorResponses({
+            ...BODY_ERRORS,
+            400: 'INVALID_BODY (id), or the transaction refused as POST /transactions/new would refuse it',
+          }),
+          503: { ...ERROR_SCHEMA, description: 'MEMPOOL_FULL' },
+        },
       },
-      attachValidation: true,
+      ...BODY_JUDGED_BY_HANDLER,
     },
     async (request, reply) => {
       const status = await network.receiveTransaction(body(request), request.socket.remoteAddress);
@@ -151,17 +230,18 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
     {
       schema: {
         summary: 'A peer says how to reach it; it is added as a peer (so one registration links both ways)',
-        body: { type: 'object', properties: { sender } },
+        body: { type: 'object', required: ['sender'], properties: { sender }, examples: [{ sender: senderExample }] },
         response: {
           200: {
             type: 'object',
             properties: { node_id: { type: 'string' }, height: { type: 'integer' }, added: { type: 'boolean' } },
           },
+          ...errorResponses(BODY_ERRORS),
         },
       },
-      attachValidation: true,
+      ...BODY_JUDGED_BY_HANDLER,
     },
     async (request, reply) =>
-      sendJson(reply, 200, writeJson(network.receiveHello(body(request), request.socket.remoteAddress))),
+      sendJson(reply, 200, writeJson(await network.receiveHello(body(request), request.socket.remoteAddress))),
   );
 }

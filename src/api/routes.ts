@@ -4,7 +4,7 @@
  * keep their Python form (a Python peer parses each back to the same int or float).
  */
 
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, isJsonObject, type JsonValue, newJsonObject, writeJson } from '../core/json.js';
 import type { NodeServices } from '../node/open-node.js';
@@ -14,6 +14,38 @@ import { ERROR_SCHEMA, sendJson } from './errors.js';
 export const MAX_REGISTER_ITEMS = 256;
 
 const REGISTER_ERROR = 'Error: Please supply a valid list of nodes';
+
+/**
+ * Route options for a body its handler judges: the schema documents the body (OpenAPI, Swagger UI's
+ * "Try it out") and validates nothing. Fastify's Ajv would coerce types before the handler runs
+ * (`true` becoming "true", "5" becoming 5), so the profile would accept what no client sent; and the
+ * body's numbers are the core's lossless `JsonNumber` objects, which no JSON-schema "number" matches.
+ * For routes whose only input is the body (the compiler applies to every part of the request).
+ */
+export const BODY_JUDGED_BY_HANDLER: { attachValidation: true; validatorCompiler: FastifySchemaCompiler<unknown> } = {
+  attachValidation: true,
+  validatorCompiler: () => () => true,
+};
+
+/**
+ * Documented error answers: each status with the one error shape and what causes it, e.g.
+ * `errorResponses({ 404: 'no such block' })`.
+ */
+export function errorResponses(
+  causes: Record<number, string>,
+): Record<number, typeof ERROR_SCHEMA & { description: string }> {
+  const out: Record<number, typeof ERROR_SCHEMA & { description: string }> = {};
+  for (const [status, description] of Object.entries(causes)) out[Number(status)] = { ...ERROR_SCHEMA, description };
+  return out;
+}
+
+/** The 400 and 413 every JSON body may get before its fields are looked at. */
+const BODY_ERRORS = {
+  400: 'the body is not JSON, has a repeated key, is not an object, or a field is invalid (the message says which)',
+  413: 'the body is larger than 1 MiB',
+};
+
+const peerAddressExample = 'http://127.0.0.1:5001';
 
 const block = {
   type: 'object',
@@ -61,18 +93,36 @@ const schemas = {
   },
   newTransaction: {
     summary: 'Add a transaction to the next block (acknowledged once it is on disk)',
+    description:
+      'The fields are checked by the node\'s policy, which names the field at fault: "Missing values: amount", ' +
+      'a sender or recipient that is not a non-empty string, an amount that is not a number > 0 (booleans and ' +
+      'numeric strings included), or the sender "0", reserved for mining rewards. The amount is kept as sent: ' +
+      '5 and 5.0 are different numbers to the block hash.',
     body: {
       type: 'object',
+      required: ['sender', 'recipient', 'amount'],
       properties: {
-        sender: { description: 'non-empty string, at most 1000 characters, not "0"' },
-        recipient: { description: 'non-empty string, at most 1000 characters' },
-        amount: { description: 'finite number > 0' },
+        sender: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 1000,
+          description: 'non-empty, at most 1000 characters, not "0"',
+        },
+        recipient: { type: 'string', minLength: 1, maxLength: 1000, description: 'non-empty, at most 1000 characters' },
+        amount: { type: 'number', exclusiveMinimum: 0, description: 'a finite number > 0, kept as written (5 or 5.0)' },
       },
+      examples: [{ sender: 'alice', recipient: 'bob', amount: 5 }],
     },
     response: {
-      201: { type: 'object', properties: { message: { type: 'string' } } },
-      400: ERROR_SCHEMA,
-      413: ERROR_SCHEMA,
+      201: {
+        type: 'object',
+        properties: { message: { type: 'string', examples: ['Transaction will be added to Block 2'] } },
+      },
+      ...errorResponses({
+        ...BODY_ERRORS,
+        400: 'MISSING_VALUES ("Missing values: amount"), INVALID_TRANSACTION, RESERVED_SENDER, or a body that is not a JSON object',
+      }),
+      503: { ...ERROR_SCHEMA, description: 'MEMPOOL_FULL: the pending list is full until a block is mined' },
     },
   },
   chain: {
@@ -88,14 +138,55 @@ const schemas = {
     summary: 'Register peers: http(s)://host:port or host:port; all or nothing',
     body: {
       type: 'object',
-      properties: { nodes: { description: 'list of peer addresses' } },
+      required: ['nodes'],
+      properties: {
+        nodes: {
+          type: 'array',
+          maxItems: MAX_REGISTER_ITEMS,
+          items: { type: 'string', description: 'http(s)://host:port or host:port' },
+          description: `peer addresses, at most ${MAX_REGISTER_ITEMS}; none is added if one is invalid or this node itself`,
+        },
+      },
+      examples: [{ nodes: [peerAddressExample] }],
     },
     response: {
       201: {
         type: 'object',
         properties: { message: { type: 'string' }, total_nodes: { type: 'array', items: { type: 'string' } } },
       },
-      400: ERROR_SCHEMA,
+      ...errorResponses({
+        ...BODY_ERRORS,
+        400: 'INVALID_NODES: "Error: Please supply a valid list of nodes", saying which item is wrong',
+      }),
+    },
+  },
+  removePeer: {
+    summary: 'Remove a peer',
+    description:
+      'The peer as GET /nodes lists it (or as it was registered), URL-encoded: 127.0.0.1%3A5001 or ' +
+      'http%3A%2F%2Fhost%3A5001. It is forgotten at once, on disk too; a peer that says hello again ' +
+      'may come back as a learned peer.',
+    params: {
+      type: 'object',
+      required: ['peer'],
+      properties: {
+        peer: { type: 'string', minLength: 1, examples: ['127.0.0.1:5001'] },
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          message: { type: 'string', const: 'Peer removed' },
+          total_nodes: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      ...errorResponses({
+        400: 'INVALID_NODES: not a peer address (http(s)://host:port or host:port)',
+        404: "NOT_FOUND: the address is not one of this node's peers",
+        // Fastify's router refuses longer path parameters before the route runs.
+        414: 'BAD_REQUEST: an address over 100 characters (the longest path parameter the router takes)',
+      }),
     },
   },
   resolve: {
@@ -119,7 +210,13 @@ const schemas = {
       required: ['index'],
       properties: { index: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
     },
-    response: { 200: block, 404: ERROR_SCHEMA },
+    response: {
+      200: block,
+      ...errorResponses({
+        400: 'BAD_REQUEST: the index is not an integer >= 1',
+        404: 'NOT_FOUND: past the tip',
+      }),
+    },
   },
   pending: {
     summary: 'Transactions waiting for the next block',
@@ -146,6 +243,11 @@ const schemas = {
                 address: { type: 'string' },
                 status: { type: 'string', enum: ['new', 'ok', 'failing', 'banned'] },
                 kind: { type: 'string', enum: ['blockforge', 'tutorial', 'unknown'] },
+                origin: {
+                  type: 'string',
+                  enum: ['registered', 'learned'],
+                  description: 'registered by a user (kept on disk), or learned from a peer that said hello',
+                },
                 lastSeen: { type: ['number', 'null'] },
                 failures: { type: 'integer' },
                 retryAt: { type: ['number', 'null'] },
@@ -209,16 +311,20 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
     return sendJson(reply, 200, writeJson(out));
   });
 
-  app.post('/transactions/new', { schema: schemas.newTransaction, attachValidation: true }, async (request, reply) => {
-    const body = objectBody(
-      request.body,
-      ErrorCode.InvalidBody,
-      'the body must be a JSON object with sender, recipient and amount',
-    );
-    const tx = node.profile.parseTransaction(body);
-    const index = await node.submitTransaction(tx);
-    return sendJson(reply, 201, `{"message":"Transaction will be added to Block ${index}"}`);
-  });
+  app.post(
+    '/transactions/new',
+    { schema: schemas.newTransaction, ...BODY_JUDGED_BY_HANDLER },
+    async (request, reply) => {
+      const body = objectBody(
+        request.body,
+        ErrorCode.InvalidBody,
+        'the body must be a JSON object with sender, recipient and amount',
+      );
+      const tx = node.profile.parseTransaction(body);
+      const index = await node.submitTransaction(tx);
+      return sendJson(reply, 201, `{"message":"Transaction will be added to Block ${index}"}`);
+    },
+  );
 
   app.get('/chain', { schema: schemas.chain }, async (_request, reply) => {
     return sendJson(
@@ -228,7 +334,7 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
     );
   });
 
-  app.post('/nodes/register', { schema: schemas.register, attachValidation: true }, async (request, reply) => {
+  app.post('/nodes/register', { schema: schemas.register, ...BODY_JUDGED_BY_HANDLER }, async (request, reply) => {
     const body = objectBody(request.body, ErrorCode.InvalidNodes, `${REGISTER_ERROR} (send {"nodes": [...]})`);
     const nodes = body.nodes;
     if (!Array.isArray(nodes)) {
@@ -307,5 +413,17 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
         }),
       ),
     );
+  });
+
+  // Last: server.ts answers a wrong method with the Allow of the first route whose pattern matches
+  // the path, and /nodes/resolve and /nodes/register must be found before /nodes/:peer.
+  app.delete('/nodes/:peer', { schema: schemas.removePeer }, async (request, reply) => {
+    // Fastify has decoded the parameter: `http%3A%2F%2Fhost%3A5001` arrives as http://host:5001.
+    const { peer } = request.params as { peer: string };
+    if (!network.removePeer(peer)) {
+      throw new BlockforgeError(ErrorCode.NotFound, `${peer} is not a peer of this node`, { field: 'peer' });
+    }
+    const total = network.peers.map((p) => p.key);
+    return sendJson(reply, 200, writeJson(fromPlain({ message: 'Peer removed', total_nodes: total })));
   });
 }

@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, browserAvailability, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.js';
-import { call, cleanupAll, type RunningNode, startNode } from '../support/harness.js';
+import { call, cleanupAll, freePort, type RunningNode, startNode } from '../support/harness.js';
 
 /**
  * The browser globals used by the callbacks given to page.evaluate: those run in chromium, but this
@@ -20,14 +20,17 @@ interface BrowserElement {
   readonly outerHTML: string;
   readonly labels?: ArrayLike<unknown> | null;
   getAttribute(name: string): string | null;
+  getBoundingClientRect(): { left: number; right: number; top: number; bottom: number; width: number; height: number };
+  contains(other: unknown): boolean;
 }
 declare const window: Record<string, unknown>;
 declare const document: {
-  readonly activeElement: unknown;
+  readonly activeElement: BrowserElement | null;
   readonly body: unknown;
-  readonly documentElement: { readonly scrollWidth: number };
+  readonly documentElement: { readonly scrollWidth: number; readonly clientWidth: number };
   querySelector(selector: string): BrowserElement | null;
   querySelectorAll(selector: string): Iterable<BrowserElement>;
+  elementFromPoint(x: number, y: number): BrowserElement | null;
 };
 declare class MutationObserver {
   constructor(callback: () => void);
@@ -164,6 +167,36 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
     expect(await page.locator('#tx-amount-error').textContent()).toBe('');
     expect(await call(`${node.url}/transactions/pending`).then((a) => a.json().count)).toBe(0);
 
+    // Every field wrong: all three errors at once, each in the words the node uses when that field
+    // alone is wrong (the node itself names only the first).
+    await sender.fill('0');
+    await recipient.fill('');
+    await amount.fill('-3');
+    await page.getByRole('button', { name: 'Send transaction' }).click();
+    const alone = {
+      sender: (
+        await call(`${node.url}/transactions/new`, { body: { sender: '0', recipient: 'bob', amount: 3 } })
+      ).json(),
+      recipient: (await call(`${node.url}/transactions/new`, { body: { sender: 'alice', amount: 3 } })).json(),
+      amount: (
+        await call(`${node.url}/transactions/new`, { body: { sender: 'alice', recipient: 'bob', amount: -3 } })
+      ).json(),
+    };
+    const whole = (await call(`${node.url}/transactions/new`, { body: { sender: '0', amount: -3 } })).json();
+    expect(whole.field).toBe('recipient');
+    expect(whole.message).toBe('Missing values: recipient');
+    for (const field of ['sender', 'recipient', 'amount'] as const) {
+      expect(alone[field].field).toBe(field);
+      await expect
+        .poll(() => page.locator(`#tx-${field}-error`).textContent(), { message: field })
+        .toBe(alone[field].message);
+      expect(await page.locator(`#tx-${field}`).getAttribute('aria-invalid'), field).toBe('true');
+    }
+    // The form was still sent, and the keyboard is at the first field in error.
+    expect(session.httpErrors.filter((e) => e === '400 POST /transactions/new')).toHaveLength(4);
+    expect(await sender.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await call(`${node.url}/transactions/pending`).then((a) => a.json().count)).toBe(0);
+
     await sender.fill('alice');
     await recipient.fill('carol');
     await amount.fill('2.50');
@@ -176,8 +209,11 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
     expect(await page.getByLabel('Sender').getAttribute('aria-invalid')).toBeNull();
     const pending = (await call(`${node.url}/transactions/pending`)).json();
     expect(pending.transactions).toEqual([{ sender: 'alice', recipient: 'carol', amount: 2.5 }]);
-    // The page's three refused submissions, and nothing else.
-    expect(session.httpErrors.splice(0)).toEqual(Array(3).fill('400 POST /transactions/new'));
+    // The page's four refused submissions, and nothing else; the errors are gone after the success.
+    expect(session.httpErrors.splice(0)).toEqual(Array(4).fill('400 POST /transactions/new'));
+    for (const field of ['sender', 'recipient', 'amount']) {
+      expect(await page.locator(`#tx-${field}-error`).textContent()).toBe('');
+    }
   });
 
   it('updates without a reload when a block is mined and a transaction posted over the API (as with curl)', async () => {
@@ -245,6 +281,25 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
     expect((await call(`${node.url}/blocks/2/hash`)).json().hash).toBe(nodeView.hash);
   });
 
+  it('explains the genesis block as the one every node creates for itself, not as mined', async () => {
+    await open('#/block/1');
+    const origin = page.getByTestId('block-origin');
+    await origin.waitFor();
+    const said = await origin.textContent();
+    expect(said).toMatch(/^The genesis block: nobody mined it\. Every node creates one for itself/);
+    expect(said).toContain('proof 100 by convention and previous_hash 1;');
+    expect(await page.getByTestId('genesis-pow').textContent()).toContain('the genesis block is not mined');
+    expect(await page.locator('main').textContent()).not.toMatch(/miner tried proofs|Mined /);
+    expect(await page.getByTestId('block-verdict').textContent()).toContain(
+      'it is the genesis block, which every node creates for itself and nobody mines',
+    );
+    // A mined block still tells its search.
+    await open('#/block/2');
+    await page.getByTestId('pow-message').waitFor();
+    expect(await page.getByTestId('block-origin').textContent()).toMatch(/^Mined /);
+    expect(await page.locator('main').textContent()).toContain('The miner tried proofs 0, 1, 2, …');
+  });
+
   it("shows an address's history and net amount", async () => {
     await open(`#/address/carol`);
     await expect.poll(() => page.getByTestId('net').textContent()).toMatch(/^2\.5/);
@@ -280,12 +335,36 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
     // Adopted now, or already pulled by the node's automatic sync when the peer was added.
     expect(await report.locator('tbody tr .badge').textContent()).toMatch(/^(adopted|not-longer)$/);
 
+    // Their chain has another genesis block: a warning says all our blocks went, and which
+    // transactions of them are pending again (the rewards are not).
+    const banner = page.getByTestId('reorg-banner');
+    await banner.waitFor({ timeout: 10_000 });
+    const said = await banner.textContent();
+    expect(said).toContain('This node switched to a chain with another genesis block.');
+    expect(said).toContain(`The chain from ${key} has ${theirs.length} blocks and shares none with ours`);
+    expect(said).toContain('all 4 blocks we had were dropped, our own genesis block included');
+    expect(said).toContain('2 transactions of the dropped blocks went back to pending');
+    expect(await banner.locator('li').allTextContents()).toEqual([
+      'alice → carol, amount 2.5',
+      'dave → erin, amount 7',
+    ]);
+    expect((await call(`${node.url}/transactions/pending`)).json().transactions).toEqual([
+      { sender: 'alice', recipient: 'carol', amount: 2.5 },
+      { sender: 'dave', recipient: 'erin', amount: 7 },
+    ]);
+    expect(await banner.getAttribute('role')).toBe('alert');
+    await screenshot(page, 'explorer-reorg-banner-desktop');
+
     await page.getByRole('link', { name: 'Chain', exact: true }).first().click();
     const tip = theirs.length;
     await page.locator(`article[data-index="${tip}"]`).waitFor({ timeout: 10_000 });
     expect(await page.locator(`article[data-index="${tip}"]`).textContent()).toContain(String(theirs[tip - 1]?.proof));
     expect((await chain()).length).toBe(tip);
     expect(await page.evaluate(() => window.marker)).toBe(7);
+    // The warning stays on every page until dismissed.
+    expect(await page.getByTestId('reorg-banner').count()).toBe(1);
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await page.getByTestId('reorg-banner').count()).toBe(0);
 
     // A bad address: the node's message, at the field.
     await page.getByRole('link', { name: 'Peers' }).first().click();
@@ -296,6 +375,128 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
       .toContain('Error: Please supply a valid list of nodes');
     expect(await page.getByLabel('Peer addresses').getAttribute('aria-invalid')).toBe('true');
     expect(session.httpErrors.splice(0)).toEqual(['400 POST /nodes/register']);
+  });
+
+  it('keeps the peers table live (health from polling, an incompatible peer shown as such) and removes peers', async () => {
+    await open('#/peers');
+    await page.evaluate(() => {
+      window.marker = 11;
+    });
+    const table = page.getByTestId('peers');
+    const row = (key: string) => table.locator(`tbody tr[data-peer="${key}"]`);
+
+    // A peer nobody answers at, registered over the API (as with curl): it appears without a reload.
+    const dead = `127.0.0.1:${await freePort()}`;
+    expect((await call(`${node.url}/nodes/register`, { body: { nodes: [dead] } })).status).toBe(201);
+    await row(dead).waitFor({ timeout: 5_000 });
+    expect(await row(dead).locator('td').nth(3).textContent()).toBe('—');
+
+    // A resolve over the API records its failure; the node announces no event for health, the page polls.
+    const requests: string[] = [];
+    const onRequest = (request: { url(): string }) => requests.push(new URL(request.url()).pathname);
+    page.on('request', onRequest);
+    await call(`${node.url}/nodes/resolve`);
+    await expect.poll(() => row(dead).locator('.badge').textContent(), { timeout: 8_000 }).toBe('failing');
+    const failures = Number(await row(dead).locator('td').nth(4).textContent());
+    expect(failures).toBeGreaterThanOrEqual(1);
+    expect(await row(dead).locator('td').nth(5).textContent()).toContain('PEER_UNREACHABLE');
+    await call(`${node.url}/nodes/resolve`);
+    await expect
+      .poll(async () => Number(await row(dead).locator('td').nth(4).textContent()), { timeout: 8_000 })
+      .toBeGreaterThan(failures);
+    expect(requests.filter((path) => path === '/nodes').length).toBeGreaterThanOrEqual(1);
+
+    // A node with other rules answers (health: ok), but no sync can use it: the table says so.
+    const strange = await startNode({ args: ['--difficulty', '4'] });
+    const strangeKey = strange.url.replace('http://', '');
+    await page.getByLabel('Peer addresses').fill(strange.url);
+    await page.getByRole('button', { name: 'Add peers' }).click();
+    await row(strangeKey).waitFor();
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    const report = page.getByTestId('resolve-report');
+    await expect
+      .poll(() => report.locator('tbody tr', { hasText: strangeKey }).locator('.badge').textContent(), {
+        timeout: 15_000,
+      })
+      .toBe('incompatible');
+    await expect.poll(() => row(strangeKey).locator('.badge').textContent()).toBe('incompatible');
+    expect(await row(strangeKey).locator('td').nth(5).textContent()).toMatch(/other rules: .*difficulty 4/);
+    expect(
+      (await call(`${node.url}/nodes`)).json().peers.find((p: { address: string }) => p.address === strangeKey),
+    ).toMatchObject({ status: 'ok' });
+    await screenshot(page, 'explorer-peers-live-desktop');
+
+    // Remove, by keyboard-reachable buttons named for screen readers; the table follows.
+    const removeDead = page.getByRole('button', { name: `Remove peer ${dead}` });
+    await removeDead.click();
+    await expect.poll(() => row(dead).count()).toBe(0);
+    expect((await call(`${node.url}/nodes`)).json().nodes).not.toContain(dead);
+    expect(await page.locator('section[aria-labelledby="peers-title"] [role="status"]').textContent()).toContain(
+      `Peer removed: ${dead}.`,
+    );
+    // The keyboard moves to the next peer's Remove.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
+      `Remove peer ${strangeKey}`,
+    );
+    await page.keyboard.press('Enter');
+    await expect.poll(() => row(strangeKey).count()).toBe(0);
+    expect((await call(`${node.url}/nodes`)).json().nodes).not.toContain(strangeKey);
+    expect(await page.evaluate(() => window.marker)).toBe(11);
+
+    // Leaving the page stops the polling.
+    await page.getByRole('link', { name: 'Overview' }).first().click();
+    await page.locator('main h1', { hasText: 'Overview' }).waitFor();
+    const before = requests.filter((path) => path === '/nodes').length;
+    await page.waitForTimeout(4_000);
+    expect(requests.filter((path) => path === '/nodes').length).toBe(before);
+    page.off('request', onRequest);
+  });
+
+  it('fits the nav in a 390 px wide screen: no sideways scroll, every link on screen and clickable', async () => {
+    const view = await session.newPage({ width: 390, height: 844 });
+    const routes = ['', '#/chain', '#/block/1', '#/transactions', '#/peers'];
+    for (const route of routes) {
+      await open(route, view);
+      await view.locator('main h1').waitFor();
+      expect(await view.evaluate(() => document.documentElement.scrollWidth), route).toBeLessThanOrEqual(390);
+      const links = await view.evaluate(() =>
+        [...document.querySelectorAll('nav#nav a')].map((a) => {
+          const box = a.getBoundingClientRect();
+          const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+          return {
+            text: a.textContent ?? '',
+            left: box.left,
+            right: box.right,
+            top: box.top,
+            bottom: box.bottom,
+            onTop: hit !== null && a.contains(hit),
+          };
+        }),
+      );
+      expect(links.map((l) => l.text)).toEqual(['Overview', 'Chain', 'Transactions', 'Peers', 'API docs']);
+      for (const link of links) {
+        expect(link.left, `${link.text} on ${route || '/'}`).toBeGreaterThanOrEqual(0);
+        expect(link.right, `${link.text} on ${route || '/'}`).toBeLessThanOrEqual(390);
+        expect(link.top, `${link.text} on ${route || '/'}`).toBeGreaterThanOrEqual(0);
+        expect(link.bottom, `${link.text} on ${route || '/'}`).toBeLessThanOrEqual(844);
+        expect(link.onTop, `${link.text} on ${route || '/'} is not covered`).toBe(true);
+      }
+      for (const name of ['Overview', 'Chain', 'Transactions', 'Peers', 'API docs']) {
+        expect(await view.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).isVisible()).toBe(true);
+      }
+    }
+    // Each page's link works by tap.
+    for (const [name, hash] of [
+      ['Chain', '#/chain'],
+      ['Transactions', '#/transactions'],
+      ['Peers', '#/peers'],
+      ['Overview', '#/'],
+    ] as const) {
+      await view.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
+      await expect.poll(() => view.evaluate(() => (window.location as { hash: string }).hash)).toBe(hash);
+    }
+    await screenshot(view, 'explorer-nav-390');
+    await view.close();
   });
 
   it('serves the API docs (Swagger UI) from the node', async () => {

@@ -6,6 +6,7 @@
 
 import { isJsonObject, parseJson } from '../../src/core/json.js';
 import { shortHash, text } from './format.js';
+import { type ChainReplaced, reorgNotice } from './reorg.js';
 import {
   addActivity,
   changed,
@@ -79,13 +80,26 @@ export function connectLive(): () => void {
   });
 
   source.addEventListener('chain-replaced', (event) => {
-    const data = JSON.parse((event as MessageEvent<string>).data) as { height: number; peer?: string };
+    const data = JSON.parse((event as MessageEvent<string>).data) as ChainReplaced;
+    // What the page had before: the banner counts our dropped blocks and names what came back.
+    const previousHeight = state.chain.length > 0 ? state.chain.length : null;
+    const pendingBefore = state.pending;
+    const ours = previousHeight === null ? '' : `, ${previousHeight - data.common} of our blocks dropped`;
     addActivity(
-      `Chain replaced by a longer valid chain${data.peer ? ` from ${data.peer}` : ''}: height ${data.height}`,
+      `Chain replaced by a longer valid chain${data.peer ? ` from ${data.peer}` : ''}: height ${data.height}${ours}, ${data.returned} transaction${data.returned === 1 ? '' : 's'} back to pending`,
       '#/chain',
     );
     void loadChain();
-    void loadPending();
+    // Without the new pending list the banner still gives the node's counts, with no names.
+    void loadPending()
+      .catch(() => undefined)
+      .then(() => {
+        const notice = reorgNotice(data, previousHeight, pendingBefore, state.pending);
+        if (notice) {
+          state.reorg = notice;
+          changed('reorg');
+        }
+      });
   });
 
   source.addEventListener('peers', () => {

@@ -12,6 +12,7 @@ import { renderChain } from './pages/chain.js';
 import { renderOverview } from './pages/overview.js';
 import { renderPeers } from './pages/peers.js';
 import { renderTransactions } from './pages/transactions.js';
+import { mountReorgBanner } from './reorg-banner.js';
 import { state, subscribe } from './store.js';
 
 interface Route {
@@ -102,6 +103,7 @@ document.getElementById('skip')?.addEventListener('click', (event) => {
 window.addEventListener('hashchange', () => show(true));
 subscribe(['live'], renderLive);
 renderLive();
+mountReorgBanner(document.getElementById('notices') as HTMLElement);
 show(false);
 // The stream's hello loads the state (and reloads it after every reconnect).
 connectLive();

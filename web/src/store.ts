@@ -29,6 +29,39 @@ export interface PeerView {
   readonly [key: string]: unknown;
 }
 
+/** One peer's line of a `/nodes/resolve` report. */
+export interface PeerReportView {
+  readonly peer: string;
+  /** `adopted`, `not-longer`, `not-chosen`, `incompatible`, `banned`, or a failure (`timeout`, ...). */
+  readonly status: string;
+  readonly length?: number;
+  readonly code?: string;
+  readonly misbehaved?: boolean;
+  readonly reason?: string;
+  readonly ms?: number;
+}
+
+/**
+ * A chain adopted from a peer with another genesis block (`chain-replaced` with `common` 0): every
+ * block this node had was dropped. What the warning banner shows.
+ */
+export interface ReorgNotice {
+  /** The peer the chain came from, when the node said. */
+  readonly peer: string | null;
+  /** Height of the adopted chain. */
+  readonly height: number;
+  /** Our blocks that were dropped (genesis included), or null when the page did not know our chain. */
+  readonly droppedBlocks: number | null;
+  /** Transactions of the dropped blocks that went back to pending, as the node counted them. */
+  readonly returned: number;
+  /** Pending transactions that left the pending list because the adopted chain holds them. */
+  readonly alreadyIncluded: number;
+  /** The transactions pending now that were not before: those that came back. */
+  readonly transactions: readonly JsonObject[];
+  /** Unix seconds when the page learned of it. */
+  readonly time: number;
+}
+
 /** A running proof-of-work search. */
 export interface MiningProgress {
   readonly index: number;
@@ -69,10 +102,14 @@ export interface State {
   progress: MiningProgress | null;
   live: LiveState;
   activity: Activity[];
+  /** The last `/nodes/resolve` report this page received, per peer: what health alone cannot say. */
+  peerReports: Record<string, PeerReportView>;
+  /** The last switch to a chain with another genesis block, until dismissed. */
+  reorg: ReorgNotice | null;
 }
 
 /** The parts of the state pages subscribe to. */
-export type Topic = 'info' | 'chain' | 'pending' | 'peers' | 'mining' | 'live' | 'activity';
+export type Topic = 'info' | 'chain' | 'pending' | 'peers' | 'mining' | 'live' | 'activity' | 'reorg';
 
 /** The page's one state. */
 export const state: State = {
@@ -86,6 +123,8 @@ export const state: State = {
   progress: null,
   live: 'connecting',
   activity: [],
+  peerReports: {},
+  reorg: null,
 };
 
 const listeners = new Map<Topic, Set<() => void>>();

@@ -153,9 +153,12 @@ export function renderBlock(main: HTMLElement, n: number): () => void {
       next ? h('a', { href: `#/block/${n + 1}` }, `Block #${n + 1} →`) : h('span'),
     );
 
+    // The tutorial's genesis previous_hash as the profile writes it: 1 (seed) or "1" (master).
+    const genesisPrevious =
+      typeof block.json.previous_hash === 'string' ? `"${block.previousHash}"` : block.previousHash;
     const verdictParts: string[] = [];
     if (prev) verdictParts.push(`its proof of work holds (the digest starts with ${d} zeros)`);
-    else verdictParts.push('it is the genesis block, which every chain starts with and nobody mines');
+    else verdictParts.push('it is the genesis block, which every node creates for itself and nobody mines');
     if (next) verdictParts.push(`block #${n + 1} names its hash as previous_hash`);
     const allOk = (powOk ?? true) && (nextLinks ?? true) && (nodeHash ? hashMatchesNode : true);
 
@@ -209,8 +212,10 @@ export function renderBlock(main: HTMLElement, n: number): () => void {
         h('h2', null, '1. The block'),
         h(
           'p',
-          { class: 'muted small' },
-          `Mined ${dateTime(block.timestamp)}. ${count(block.txCount)} transaction${block.txCount === 1 ? '' : 's'}; the last one of a mined block is the miner's reward (sender "0").`,
+          { class: 'muted small', 'data-testid': 'block-origin' },
+          prev
+            ? `Mined ${dateTime(block.timestamp)}. ${count(block.txCount)} transaction${block.txCount === 1 ? '' : 's'}; the last one of a mined block is the miner's reward (sender "0").`
+            : `The genesis block: nobody mined it. Every node creates one for itself when it first starts, with no transactions, proof ${block.proof} by convention and previous_hash ${genesisPrevious}; this one is dated ${dateTime(block.timestamp)}. Nodes started apart have different genesis blocks (their timestamps differ), so their chains share no block until one adopts the other's.`,
         ),
         h('pre', { class: 'json', tabindex: '0', 'aria-label': 'Block JSON' }, prettyJson(block.json)),
       ),
@@ -320,8 +325,8 @@ export function renderBlock(main: HTMLElement, n: number): () => void {
             ]
           : h(
               'p',
-              null,
-              'The genesis block is not mined: its proof (100) and previous_hash (1) are fixed by the protocol. Every other block proves work on top of the one before it.',
+              { 'data-testid': 'genesis-pow' },
+              `Nothing to check: the genesis block is not mined, nobody searched for its proof. Every node creates it for itself with proof ${block.proof} by convention and previous_hash ${genesisPrevious}. Every other block proves work on top of the one before it.`,
             ),
       ),
       h(

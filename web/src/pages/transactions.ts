@@ -1,14 +1,32 @@
 /**
- * Transactions: the form the tutorial's POST /transactions/new takes (errors from the node shown
- * at the field they name), the pending list, and a way to an address's history.
+ * Transactions: the form the tutorial's POST /transactions/new takes (every field checked here with
+ * the node's own policy, so all problems show at once; then sent anyway, and the node's answer shown
+ * at the field it names), the pending list, and a way to an address's history.
  */
 
+import type { RuleProfile } from '../../../src/core/profile.js';
+import { createProfile } from '../../../src/core/profiles.js';
 import { type ApiError, postJson } from '../api.js';
 import { h, labelCells, replace } from '../dom.js';
 import { count, text } from '../format.js';
 import { transactionBody } from '../forms.js';
 import { minePanel } from '../mine-panel.js';
 import { state, subscribe } from '../store.js';
+import { TRANSACTION_FIELDS, type TransactionField, transactionFieldErrors } from '../tx-check.js';
+
+/**
+ * The node's rules for the form's own check, or null (an unknown profile, or not loaded yet; the
+ * node still judges what is sent). The client policy is the profile's, like everything it checks.
+ */
+function nodeProfile(): RuleProfile | null {
+  const info = state.info;
+  if (!info) return null;
+  try {
+    return createProfile(info.profile, { difficulty: info.difficulty });
+  } catch {
+    return null;
+  }
+}
 
 function addressLink(address: string): HTMLElement {
   return h('a', { href: `#/address/${encodeURIComponent(address)}`, class: 'address' }, address);
@@ -51,7 +69,7 @@ export function renderTransactions(main: HTMLElement): () => void {
     'A number greater than 0 (5 and 5.0 are different numbers to the hash).',
     { inputmode: 'decimal' },
   );
-  const fields: Record<string, Field> = { sender, recipient, amount };
+  const fields: Record<TransactionField, Field> = { sender, recipient, amount };
   const formError = h('p', { class: 'field-error', role: 'alert' });
   const formStatus = h('p', { class: 'ok', role: 'status', 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Send transaction');
@@ -62,7 +80,7 @@ export function renderTransactions(main: HTMLElement): () => void {
     h(
       'p',
       { class: 'muted small' },
-      'POST /transactions/new: the node checks every field and keeps the transaction, on disk, until the next block is mined.',
+      "This page checks every field with the node's own rules and shows every problem at once, then sends the form anyway: POST /transactions/new, where the node decides, and keeps the transaction, on disk, until the next block is mined.",
     ),
     h('div', { class: 'fields' }, senderBox, recipientBox, amountBox),
     formError,
@@ -78,28 +96,45 @@ export function renderTransactions(main: HTMLElement): () => void {
     formError.textContent = '';
   };
 
+  const showError = (name: TransactionField, message: string): void => {
+    const f = fields[name];
+    f.input.setAttribute('aria-invalid', 'true');
+    f.error.textContent = message;
+  };
+  const focusFirstError = (): void => {
+    const first = TRANSACTION_FIELDS.find((name) => fields[name].input.getAttribute('aria-invalid') === 'true');
+    if (first) fields[first].input.focus();
+  };
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors();
     formStatus.textContent = '';
     submit.disabled = true;
+    const values = [sender.input.value, recipient.input.value, amount.input.value] as const;
+    // Every field's problem at once, in the node's words (the node itself stops at the first).
+    const profile = nodeProfile();
+    if (profile) {
+      const problems = transactionFieldErrors(profile, ...values);
+      for (const name of TRANSACTION_FIELDS) {
+        const message = problems[name];
+        if (message !== undefined) showError(name, message);
+      }
+    }
+    // Sent anyway: the node decides, and its answer is what the page shows for the field it names.
     try {
-      const answer = await postJson<{ message: string }>(
-        '/transactions/new',
-        transactionBody(sender.input.value, recipient.input.value, amount.input.value),
-      );
+      const answer = await postJson<{ message: string }>('/transactions/new', transactionBody(...values));
+      clearErrors();
       formStatus.textContent = `${answer.message}.`;
       amount.input.value = '';
     } catch (err) {
       const apiError = err as ApiError;
-      const target = apiError.field ? fields[apiError.field] : undefined;
-      if (target) {
-        target.input.setAttribute('aria-invalid', 'true');
-        target.error.textContent = apiError.message;
-        target.input.focus();
+      if (apiError.field !== undefined && apiError.field in fields) {
+        showError(apiError.field as TransactionField, apiError.message);
       } else {
         formError.textContent = apiError.message;
       }
+      focusFirstError();
     } finally {
       submit.disabled = false;
     }
