@@ -241,12 +241,13 @@ const schemas = {
               type: 'object',
               properties: {
                 address: { type: 'string' },
-                status: { type: 'string', enum: ['new', 'ok', 'failing', 'banned'] },
+                status: { type: 'string', enum: ['new', 'ok', 'failing', 'banned', 'incompatible'] },
                 kind: { type: 'string', enum: ['blockforge', 'tutorial', 'unknown'] },
                 origin: {
                   type: 'string',
                   enum: ['registered', 'learned'],
-                  description: 'registered by a user (kept on disk), or learned from a peer that said hello',
+                  description:
+                    'registered by a user (kept on disk), or learned from a peer that said hello (verified by dialing back; in memory)',
                 },
                 lastSeen: { type: ['number', 'null'] },
                 failures: { type: 'integer' },

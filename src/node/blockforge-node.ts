@@ -451,6 +451,7 @@ export class BlockforgeNode {
     if (work <= this.chainWork) return null;
 
     this.ingest.flush();
+    const previous = this.blocks.length;
     const theirs = [...this.blocks.slice(0, forkHeight), ...branch.blocks];
     const reconciliation = reconcileMempool(
       this.blocks,
@@ -492,6 +493,7 @@ export class BlockforgeNode {
     this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'chain replaced'));
     const change = {
       height: theirs.length,
+      previous,
       common: forkHeight,
       returned: reconciliation.returned,
       dropped: reconciliation.dropped,

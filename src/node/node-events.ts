@@ -12,8 +12,14 @@ export interface NodeEventMap {
   block: [{ block: Block; source: 'mined' | 'peer'; peer?: string }];
   /** A transaction entered the mempool (from a client or a peer). */
   transaction: [{ tx: Transaction; id: string; source: 'client' | 'peer'; peer?: string }];
-  /** The chain was replaced by a longer valid one. */
-  'chain-replaced': [{ height: number; common: number; returned: number; dropped: number; peer?: string }];
+  /**
+   * The chain was replaced by one with more work: `previous` and `height` are the heights before and
+   * after, `common` the blocks both share (0: another genesis), `returned` the transactions of our
+   * dropped blocks back in the mempool, `dropped` the pending ones the adopted blocks already hold.
+   */
+  'chain-replaced': [
+    { height: number; previous: number; common: number; returned: number; dropped: number; peer?: string },
+  ];
   /** The peer list or a peer's health changed. */
   peers: [{ peers: readonly string[] }];
   /** A proof-of-work search started or ended. */

@@ -481,6 +481,7 @@ export class PeerNetwork {
         height: probe.height,
         ...(probe.nodeId ? { nodeId: probe.nodeId } : {}),
       });
+      this.registry.setIncompatible(peer.key, probe.incompatible ?? null);
       if (probe.incompatible) {
         return {
           peer,
@@ -507,7 +508,7 @@ export class PeerNetwork {
     const status = err instanceof ChainRuleError ? 'invalid' : (STATUS_OF_CODE[err.code] ?? 'failed');
     if (err.code !== ErrorCode.PeerIsSelf) {
       if (bad) this.registry.ban(peer.key, `${err.code}: ${err.message}`);
-      else if (this.registry.originOf(peer.key) === 'learned') this.registry.remove(peer.key);
+      else if (this.registry.originOf(peer.key) === 'learned') this.forget(peer.key);
       else this.registry.failed(peer.key, `${err.code}: ${err.message}`);
     }
     this.logger.warn({ peer: peer.key, code: err.code, reason: err.message }, 'peer skipped');
@@ -566,9 +567,16 @@ export class PeerNetwork {
       if (err.missingRoute) this.registry.markTutorial(peer.key);
       // Any other answer: it refused our data (it may be on another fork); not a failure to reach it.
       else if (err.httpStatus !== undefined) return;
-      else if (this.registry.originOf(peer.key) === 'learned') this.registry.remove(peer.key);
+      else if (this.registry.originOf(peer.key) === 'learned') this.forget(peer.key);
       else this.registry.failed(peer.key, `${err.code}: ${err.message}`);
     }
+  }
+
+  /** Drops a learned peer that failed (it says hello again when it is back). */
+  private forget(key: string): void {
+    this.registry.remove(key);
+    this.logger.info({ peer: key }, 'learned peer dropped');
+    this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
   }
 
   /** Tells `peer` how to reach us, so it adds us back. */

@@ -20,7 +20,7 @@ export type PeerOrigin = 'registered' | 'learned';
 /** Health of one peer, as `GET /nodes` shows it. */
 export interface PeerHealth {
   readonly address: string;
-  readonly status: 'ok' | 'failing' | 'banned' | 'new';
+  readonly status: 'ok' | 'failing' | 'banned' | 'new' | 'incompatible';
   readonly kind: PeerKind;
   readonly origin: PeerOrigin;
   /** Unix seconds of the last successful exchange, or null. */
@@ -40,6 +40,8 @@ export interface PeerHealth {
 
 interface PeerState {
   address: PeerAddress;
+  /** Why it cannot be synced with (it runs other rules), or null. */
+  incompatible: string | null;
   kind: PeerKind;
   origin: PeerOrigin;
   lastSeen: number | null;
@@ -81,6 +83,7 @@ export class PeerRegistry {
       address,
       kind: 'unknown',
       origin,
+      incompatible: null,
       lastSeen: null,
       failures: 0,
       retryAt: null,
@@ -148,6 +151,12 @@ export class PeerRegistry {
     if (state && state.kind === 'unknown') state.kind = 'tutorial';
   }
 
+  /** Records whether the peer runs rules we cannot sync with (`reason`), or not (null). */
+  setIncompatible(key: string, reason: string | null): void {
+    const state = this.states.get(key);
+    if (state) state.incompatible = reason;
+  }
+
   /** Records the height a peer was seen at. */
   sawHeight(key: string, height: number): void {
     const state = this.states.get(key);
@@ -200,15 +209,17 @@ export class PeerRegistry {
           ? 'banned'
           : s.failures > 0
             ? 'failing'
-            : s.lastSeen === null
-              ? 'new'
-              : 'ok',
+            : s.incompatible !== null
+              ? 'incompatible'
+              : s.lastSeen === null
+                ? 'new'
+                : 'ok',
       kind: s.kind,
       lastSeen: s.lastSeen,
       failures: s.failures,
       retryAt: s.retryAt,
       bannedUntil: s.bannedUntil !== null && s.bannedUntil > now ? s.bannedUntil : null,
-      lastError: s.lastError,
+      lastError: s.incompatible ?? s.lastError,
       height: s.height,
       nodeId: s.nodeId,
     }));

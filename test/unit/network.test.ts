@@ -521,3 +521,19 @@ describe('who becomes a peer', () => {
     expect(reportOf((await net.resolve(a)).peers, b).status).toBe('adopted');
   });
 });
+
+describe('peers running other rules', () => {
+  it('shows a peer on other rules as incompatible in its health, not ok', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    const other = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/peer/status'
+        ? { status: 200, body: { node_id: '9'.repeat(32), profile: 'master', difficulty: 1, height: 9, work: '9' } }
+        : { status: 404, body: 'Not Found' },
+    );
+    a.network.registerPeers([other]);
+    const outcome = await net.resolve(a);
+    expect(reportOf(outcome.peers, other).status).toBe('incompatible');
+    expect(healthOf(a, other)).toMatchObject({ status: 'incompatible', lastError: expect.stringMatching(/master/) });
+    expect(a.node.chain.length).toBe(1);
+  });
+});

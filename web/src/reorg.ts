@@ -13,6 +13,8 @@ import type { ReorgNotice } from './store.js';
 /** The `chain-replaced` event's data. */
 export interface ChainReplaced {
   readonly height: number;
+  /** The node's height before the switch (newer nodes send it). */
+  readonly previous?: number;
   readonly common: number;
   readonly returned: number;
   readonly dropped: number;
@@ -52,10 +54,12 @@ export function reorgNotice(
   time = Date.now() / 1000,
 ): ReorgNotice | null {
   if (event.common !== 0) return null;
+  // The node's own figure when it sends one; else what the page knew.
+  const before = event.previous ?? previousHeight;
   return {
     peer: event.peer ?? null,
     height: event.height,
-    droppedBlocks: previousHeight === null ? null : Math.max(0, previousHeight - event.common),
+    droppedBlocks: before === null ? null : Math.max(0, before - event.common),
     returned: event.returned,
     alreadyIncluded: event.dropped,
     transactions: newlyPending(pendingBefore, pendingAfter),
