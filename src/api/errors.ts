@@ -5,7 +5,7 @@
  * table below maps codes to statuses. Fastify's own errors are mapped onto the same shape.
  */
 
-import { STATUS_CODES } from 'node:http';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { BlockforgeError, ErrorCode, type ErrorCodeValue } from '../core/errors.js';
 
@@ -45,8 +45,19 @@ export function errorBody(statusCode: number, code: ErrorCodeValue, message: str
   return body;
 }
 
+/**
+ * Seconds a client is asked to wait (`Retry-After`) before trying again after an error of this
+ * code. MEMPOOL_FULL lasts until a block is mined and mining is on demand (`/mine`), so no time is
+ * sure; 10 s is the node's default sync interval, the pace at which a network of nodes moves on.
+ */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCodeValue, number>> = {
+  [ErrorCode.MempoolFull]: 10,
+};
+
 /** Sends an error body (as a string, so no response schema can drop its fields). */
 export function sendError(reply: FastifyReply, body: ErrorBody): FastifyReply {
+  const retryAfter = RETRY_AFTER_SECONDS[body.code];
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   return reply.code(body.statusCode).type('application/json; charset=utf-8').send(JSON.stringify(body));
 }
 
@@ -59,6 +70,8 @@ const STATUS_OF_CODE: Partial<Record<ErrorCodeValue, number>> = {
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.RequestTimeout]: 408,
+  [ErrorCode.UriTooLong]: 414,
+  [ErrorCode.HeadersTooLarge]: 431,
   [ErrorCode.MethodNotAllowed]: 405,
   [ErrorCode.PeerBanned]: 403,
   [ErrorCode.ChainEnvelope]: 422,
@@ -97,31 +110,115 @@ export function statusOf(code: ErrorCodeValue): number {
   return STATUS_OF_CODE[code] ?? 400;
 }
 
+/** Fastify's own errors (body parsing, URL, route parameters, schema validation) by their code. */
 const FASTIFY_CODES: Record<string, ErrorCodeValue> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.BodyTooLarge,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UnsupportedMediaType,
   FST_ERR_VALIDATION: ErrorCode.BadRequest,
 };
 
-/** Fastify error handler: every error becomes the one error shape. 5xx only for real faults. */
+/** The code of a framework error that has none of ours, by its status. */
+const CODE_OF_STATUS: Record<number, ErrorCodeValue> = {
+  414: ErrorCode.UriTooLong,
+  431: ErrorCode.HeadersTooLarge,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.MethodNotAllowed,
+  408: ErrorCode.RequestTimeout,
+  413: ErrorCode.BodyTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+};
+
+/** `1048576` as `1 MiB`, `2048` as `2 KiB`, other sizes in bytes. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+/** What a framework error says, in our words where Fastify's are about its internals. */
+function frameworkMessage(error: FastifyError, code: ErrorCodeValue, request: FastifyRequest): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      // The route's own limit: /peer/blocks takes more than the server-wide one.
+      return `the request body is larger than the ${formatBytes(request.routeOptions.bodyLimit)} limit of ${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'the request body is not as long as its Content-Length says';
+    case 'FST_ERR_BAD_URL':
+      return `the URL ${JSON.stringify(request.url.slice(0, 200))} is not valid percent-encoding`;
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'a path parameter is longer than 100 characters';
+    default:
+      return code === ErrorCode.BodyTooLarge ? 'the request body is too large' : error.message;
+  }
+}
+
+/** The request field a schema validation error is about (`querystring/from` is `from`). */
+function validationField(error: FastifyError): string | undefined {
+  const first = error.validation?.[0];
+  if (!first) return undefined;
+  const missing = (first.params as { missingProperty?: unknown } | undefined)?.missingProperty;
+  if (typeof missing === 'string') return missing;
+  const name = first.instancePath.split('/')[1];
+  return name === undefined || name === '' ? undefined : name;
+}
+
+/**
+ * The error body answering `error`: every error becomes the one error shape, 5xx only for real
+ * faults (logged). Fastify's own errors included: body parsing, schema validation, and the
+ * framework errors (bad URL encoding, overlong path parameters).
+ */
+export function errorOf(error: FastifyError | BlockforgeError | Error, request: FastifyRequest): ErrorBody {
+  if (error instanceof BlockforgeError) {
+    const status = statusOf(error.code);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return errorBody(status, error.code, error.message, error.field);
+  }
+  const fastifyError = error as FastifyError;
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = FASTIFY_CODES[fastifyError.code] ?? CODE_OF_STATUS[status] ?? ErrorCode.BadRequest;
+    const field = fastifyError.code === 'FST_ERR_VALIDATION' ? validationField(fastifyError) : undefined;
+    return errorBody(status, code, frameworkMessage(fastifyError, code, request), field);
+  }
+  request.log.error({ err: error }, 'unexpected error');
+  return errorBody(500, ErrorCode.Internal, 'internal error; see the node log');
+}
+
+/** Fastify error handler: {@link errorOf}, sent. */
 export function handleError(
   error: FastifyError | BlockforgeError | Error,
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  if (error instanceof BlockforgeError) {
-    const status = statusOf(error.code);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendError(reply, errorBody(status, error.code, error.message, error.field));
+  return sendError(reply, errorOf(error, request));
+}
+
+/**
+ * The status, code and message of an error Node's HTTP parser reports on a connection, before or
+ * without a request Fastify could answer (`clientError`): a request that did not arrive in time,
+ * headers too large, bytes that are not HTTP. Null when there is no one to answer (a reset).
+ */
+export function clientErrorBody(error: NodeJS.ErrnoException, requestTimeoutMs: number): ErrorBody | null {
+  switch (error.code) {
+    case 'ECONNRESET':
+      return null;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return errorBody(
+        408,
+        ErrorCode.RequestTimeout,
+        `the request did not arrive whole within ${requestTimeoutMs / 1000} s; send it again, faster`,
+      );
+    case 'HPE_HEADER_OVERFLOW':
+      return errorBody(
+        431,
+        ErrorCode.HeadersTooLarge,
+        `the request's headers are larger than the ${formatBytes(maxHeaderSize)} limit`,
+      );
+    default:
+      return errorBody(
+        400,
+        ErrorCode.BadRequest,
+        `the request is not valid HTTP/1.1${error.code?.startsWith('HPE_') ? ` (${error.code})` : ''}`,
+      );
   }
-  const fastifyError = error as FastifyError;
-  const status = fastifyError.statusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    const code = FASTIFY_CODES[fastifyError.code] ?? ErrorCode.BadRequest;
-    const message =
-      code === ErrorCode.BodyTooLarge ? 'the request body is larger than the 1 MiB limit' : fastifyError.message;
-    return sendError(reply, errorBody(status, code, message));
-  }
-  request.log.error({ err: error }, 'unexpected error');
-  return sendError(reply, errorBody(500, ErrorCode.Internal, 'internal error; see the node log'));
 }

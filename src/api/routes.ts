@@ -185,7 +185,7 @@ const schemas = {
         400: 'INVALID_NODES: not a peer address (http(s)://host:port or host:port)',
         404: "NOT_FOUND: the address is not one of this node's peers",
         // Fastify's router refuses longer path parameters before the route runs.
-        414: 'BAD_REQUEST: an address over 100 characters (the longest path parameter the router takes)',
+        414: 'URI_TOO_LONG: a path parameter over 1,000 characters (no peer address is longer)',
       }),
     },
   },

@@ -1,12 +1,12 @@
 /** `blockforge node`: runs a node until SIGINT/SIGTERM. */
 
 import { resolve as resolvePath } from 'node:path';
-import { pino } from 'pino';
 import { buildServer } from '../api/server.js';
 import { BlockforgeError } from '../core/errors.js';
 import type { KernelName } from '../core/pow-kernel.js';
 import { createProfile } from '../core/profiles.js';
 import { closeNode, type NodeServices, openNode } from '../node/open-node.js';
+import { createLogger, type LogFormat } from './log-format.js';
 
 /** Parsed options of `blockforge node`. */
 export interface NodeCommandOptions {
@@ -24,6 +24,8 @@ export interface NodeCommandOptions {
   advertise?: string;
   banSeconds: number;
   logLevel: string;
+  /** `auto` (readable on a terminal, JSON lines otherwise), `json` or `pretty`. */
+  logFormat: LogFormat;
 }
 
 /** Default data folder: one per port, so two nodes can run side by side from one checkout. */
@@ -33,7 +35,7 @@ export function defaultDataDir(port: number): string {
 
 /** Starts a node; resolves once it is listening. Exits the process on a startup error. */
 export async function runNode(options: NodeCommandOptions): Promise<void> {
-  const logger = pino({ level: options.logLevel });
+  const logger = createLogger(options.logLevel, options.logFormat);
   const dataDir = options.dataDir ? resolvePath(options.dataDir) : defaultDataDir(options.port);
   let services: NodeServices;
   try {

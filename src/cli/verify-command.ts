@@ -2,8 +2,9 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import type { Block } from '../core/block.js';
-import { validateChainResponse } from '../core/chain.js';
-import { type BlockforgeError, ChainRuleError } from '../core/errors.js';
+import { canonicalJson, sha256Hex } from '../core/canonical.js';
+import { chainEnvelope, validateChainResponse } from '../core/chain.js';
+import { type BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
 import { isJsonObject, type JsonValue, parseJson } from '../core/json.js';
 import { createProfile } from '../core/profiles.js';
 
@@ -22,6 +23,65 @@ export function guessProfile(value: JsonValue): string {
   const chain = Array.isArray(value) ? value : isJsonObject(value) ? value.chain : undefined;
   const genesis = Array.isArray(chain) ? chain[0] : undefined;
   return isJsonObject(genesis) && typeof genesis.previous_hash === 'string' ? 'master' : 'seed';
+}
+
+/** Which block a broken link shows was changed, with the hashes that show it. */
+export interface EditedBlock {
+  /** 1-based position of the changed block. */
+  readonly edited: number;
+  /** The hash now of the block before the broken link: SHA-256 of its canonical JSON, lowercase hex. */
+  readonly hash: string;
+  /** What the block at the broken link records as its `previous_hash`, as written there. */
+  readonly recorded: JsonValue | undefined;
+  /**
+   * `sealed`: the block after the break still names the hash of the block at the break, so that
+   * block is intact and the one before it was edited. `tip`: the break is at the tip, and nothing
+   * after it can tell which of the two was edited. `link`: the block after the break does not name
+   * the block at the break either, so its `previous_hash` (at least) was edited.
+   */
+  readonly evidence: 'sealed' | 'tip' | 'link';
+}
+
+/**
+ * For a PREVIOUS_HASH_MISMATCH at block `broken` (1-based): the block that was edited. Usually
+ * block `broken - 1`, whose hash no longer matches what block `broken` recorded when it sealed it.
+ */
+export function editedBlock(value: JsonValue, broken: number): EditedBlock | null {
+  const chain = chainEnvelope(value);
+  const before = chain[broken - 2];
+  const block = chain[broken - 1];
+  if (broken < 2 || before === undefined || !isJsonObject(block)) return null;
+  const hash = sha256Hex(canonicalJson(before));
+  const after = chain[broken];
+  if (after === undefined) return { edited: broken - 1, hash, recorded: block.previous_hash, evidence: 'tip' };
+  const sealed = isJsonObject(after) && after.previous_hash === sha256Hex(canonicalJson(block));
+  return sealed
+    ? { edited: broken - 1, hash, recorded: block.previous_hash, evidence: 'sealed' }
+    : { edited: broken, hash, recorded: block.previous_hash, evidence: 'link' };
+}
+
+/** The report's lines on an edited block: what changed, then why we say so. */
+function describeEdit(e: EditedBlock, broken: number): [string, string] {
+  const recorded = showRecorded(e.recorded);
+  if (e.evidence === 'link') {
+    return [
+      `block ${broken} was changed: its previous_hash says ${recorded}, but block ${broken - 1}'s hash is ${e.hash}`,
+      `(block ${broken + 1} does not record block ${broken}'s hash either)`,
+    ];
+  }
+  return [
+    `block ${e.edited} was changed: its hash is now ${e.hash}, but block ${broken} says ${recorded}`,
+    e.evidence === 'sealed'
+      ? `(block ${broken} is intact: block ${broken + 1} still records its hash)`
+      : `(or block ${broken}'s previous_hash was edited: it is the tip, and no later block tells)`,
+  ];
+}
+
+/** A recorded `previous_hash` as the report shows it: a string as written, anything else as JSON. */
+function showRecorded(value: JsonValue | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return value.length > 200 ? `${value.slice(0, 200)}...` : value;
+  return canonicalJson(value).slice(0, 200);
 }
 
 /** Runs verify; returns the process exit code (0 valid, 1 invalid, 2 unreadable). */
@@ -57,6 +117,11 @@ export function runVerify(file: string, options: VerifyOptions): number {
     blocks = validateChainResponse(profile, value);
   } catch (err) {
     if (!(err instanceof ChainRuleError)) throw err;
+    const edited = err.code === ErrorCode.PreviousHashMismatch ? editedBlock(value, err.blockIndex) : null;
+    const verdict = err.blockIndex > 0 ? `block ${err.blockIndex} breaks ${err.code}` : err.code;
+    // Full hashes, one form (the core's message shortens a long previous_hash).
+    const edit = edited ? describeEdit(edited, err.blockIndex) : null;
+    const detail = edit ? edit.join('\n  ') : err.message;
     report(
       {
         valid: false,
@@ -65,17 +130,37 @@ export function runVerify(file: string, options: VerifyOptions): number {
         ...profile.params,
         block: err.blockIndex,
         code: err.code,
-        message: err.message,
+        // Full hashes, one form: the core's message shortens a long previous_hash.
+        message: edit ? edit[0] : err.message,
+        ...(edited
+          ? {
+              edited: edited.edited,
+              edited_hash: edited.hash,
+              recorded_hash: edited.recorded === undefined ? null : edited.recorded,
+            }
+          : {}),
       },
-      `INVALID (${rules}): ${err.blockIndex > 0 ? `block ${err.blockIndex} breaks ${err.code}` : err.code}\n  ${err.message}`,
+      `INVALID (${rules}): ${verdict}\n  ${detail}`,
       'err',
     );
     return 1;
   }
   const tip = blocks[blocks.length - 1] as Block;
+  const note =
+    blocks.length === 1
+      ? 'the genesis block is the whole chain: nothing after it seals its contents'
+      : `block ${blocks.length} (the tip) is covered by no later hash: anyone could edit it (recomputing its proof if need be) and the chain would still verify; only the blocks mined after it will seal it`;
   report(
-    { valid: true, file, profile: profile.name, ...profile.params, length: blocks.length, tip: tip.hash },
-    `valid: ${blocks.length} blocks (${rules}), tip ${tip.hash}`,
+    {
+      valid: true,
+      file,
+      profile: profile.name,
+      ...profile.params,
+      length: blocks.length,
+      tip: tip.hash,
+      note,
+    },
+    `valid: ${blocks.length} blocks (${rules}) form a valid chain: every link and proof checks out; tip ${tip.hash}\n  note: ${note}`,
     'out',
   );
   return 0;

@@ -21,6 +21,8 @@ export const ErrorCode = {
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   NotFound: 'NOT_FOUND',
   RequestTimeout: 'REQUEST_TIMEOUT',
+  UriTooLong: 'URI_TOO_LONG',
+  HeadersTooLarge: 'HEADERS_TOO_LARGE',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
   BadRequest: 'BAD_REQUEST',
   // Chain rules (a chain from a peer or a file breaks one of them).

@@ -84,6 +84,12 @@ export const MAX_PEERS = 256;
  */
 export const MAX_LEARNED_PEERS = 64;
 
+/**
+ * Failures in a row after which a learned peer is dropped: with the backoff between attempts
+ * (2, 4, 8, 16 s) about half a minute of being unreachable.
+ */
+const LEARNED_MAX_FAILURES = 5;
+
 /** Fewest seconds between two syncs a peer's pushes may trigger (each peer one at a time). */
 const PUSH_SYNC_INTERVAL_S = 2;
 
@@ -429,6 +435,12 @@ export class PeerNetwork {
           );
         }
       }
+      // A blockforge peer behind us may not know us (it dropped us while we were apart): a hello
+      // makes it add us back, and its next sync pulls our blocks.
+      const work = this.node.chainWork;
+      for (const e of entries) {
+        if (e.probe && e.adapter.takesPushes && !e.probe.incompatible && e.probe.work < work) void this.hello(e.peer);
+      }
       const reports = entries.map((e): PeerReport => {
         if (e === adopted) return { ...e.report, status: 'adopted' };
         if (e.report.status !== 'valid') return e.report;
@@ -508,8 +520,7 @@ export class PeerNetwork {
     const status = err instanceof ChainRuleError ? 'invalid' : (STATUS_OF_CODE[err.code] ?? 'failed');
     if (err.code !== ErrorCode.PeerIsSelf) {
       if (bad) this.registry.ban(peer.key, `${err.code}: ${err.message}`);
-      else if (this.registry.originOf(peer.key) === 'learned') this.forget(peer.key);
-      else this.registry.failed(peer.key, `${err.code}: ${err.message}`);
+      else this.failed(peer.key, `${err.code}: ${err.message}`);
     }
     this.logger.warn({ peer: peer.key, code: err.code, reason: err.message }, 'peer skipped');
     return { peer: peer.key, status, code: err.code, misbehaved: bad, reason: err.message, ms };
@@ -567,15 +578,20 @@ export class PeerNetwork {
       if (err.missingRoute) this.registry.markTutorial(peer.key);
       // Any other answer: it refused our data (it may be on another fork); not a failure to reach it.
       else if (err.httpStatus !== undefined) return;
-      else if (this.registry.originOf(peer.key) === 'learned') this.forget(peer.key);
-      else this.registry.failed(peer.key, `${err.code}: ${err.message}`);
+      else this.failed(peer.key, `${err.code}: ${err.message}`);
     }
   }
 
-  /** Drops a learned peer that failed (it says hello again when it is back). */
-  private forget(key: string): void {
+  /**
+   * A peer failed (unreachable, slow): it is backed off; a learned peer that keeps failing is dropped
+   * (it says hello again when it is back). A few failures in a row, not one: a short partition must
+   * not cut two nodes apart for good when only one of them registered the other.
+   */
+  private failed(key: string, reason: string): void {
+    const failures = this.registry.failed(key, reason);
+    if (this.registry.originOf(key) !== 'learned' || failures < LEARNED_MAX_FAILURES) return;
     this.registry.remove(key);
-    this.logger.info({ peer: key }, 'learned peer dropped');
+    this.logger.info({ peer: key, failures }, 'learned peer dropped');
     this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
   }
 

@@ -163,13 +163,17 @@ export class PeerRegistry {
     if (state) state.height = height;
   }
 
-  /** The peer failed (unreachable, slow): back off exponentially before trying it again. */
-  failed(key: string, reason: string): void {
+  /**
+   * The peer failed (unreachable, slow): back off exponentially before trying it again. Returns
+   * how many times in a row it has failed.
+   */
+  failed(key: string, reason: string): number {
     const state = this.states.get(key);
-    if (!state) return;
+    if (!state) return 0;
     state.failures++;
     state.lastError = reason;
     state.retryAt = this.clock() + Math.min(2 ** state.failures, MAX_BACKOFF_SECONDS);
+    return state.failures;
   }
 
   /** The peer sent invalid data: ignore it for a while. */

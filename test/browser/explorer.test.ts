@@ -406,7 +406,7 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
       .toBeGreaterThan(failures);
     expect(requests.filter((path) => path === '/nodes').length).toBeGreaterThanOrEqual(1);
 
-    // A node with other rules answers (health: ok), but no sync can use it: the table says so.
+    // A node with other rules answers, but no sync can use it: its health and the table say so.
     const strange = await startNode({ args: ['--difficulty', '4'] });
     const strangeKey = strange.url.replace('http://', '');
     await page.getByLabel('Peer addresses').fill(strange.url);
@@ -423,7 +423,7 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
     expect(await row(strangeKey).locator('td').nth(5).textContent()).toMatch(/other rules: .*difficulty 4/);
     expect(
       (await call(`${node.url}/nodes`)).json().peers.find((p: { address: string }) => p.address === strangeKey),
-    ).toMatchObject({ status: 'ok' });
+    ).toMatchObject({ status: 'incompatible' });
     await screenshot(page, 'explorer-peers-live-desktop');
 
     // Remove, by keyboard-reachable buttons named for screen readers; the table follows.

@@ -195,7 +195,7 @@ describe('resolve against hostile peers', () => {
     await source.stop(); // only its chain is needed
     nodes.splice(nodes.indexOf(source), 1);
 
-    const longLie = sourceText.replace(/"length":6}$/, '"length":999999}');
+    const longLie = sourceText.replace(/"length":6}\n?$/, '"length":999999}');
     expect(longLie).not.toBe(sourceText);
     const add = async (
       peer: Promise<HostilePeer>,

@@ -177,6 +177,26 @@ describe('POST /nodes/register', () => {
     expect(network.peers.length).toBe(before);
   });
 
+  // The in-process node serves on port 5999: each spelling of this host with that port is itself.
+  it.each([
+    '127.0.0.1:5999',
+    '[::ffff:127.0.0.1]:5999',
+    '[::ffff:7f00:1]:5999',
+    '[0:0:0:0:0:0:0:1]:5999',
+    '[::1]:5999',
+    'http://0x7f000001:5999',
+    '127.1:5999',
+    '2130706433:5999',
+    '0177.0.0.1:5999',
+    'localhost.:5999',
+    '[::]:5999',
+  ])('refuses %s as this node itself', async (address) => {
+    const before = network.peers.length;
+    const body = expectError(await register(JSON.stringify({ nodes: [address] })), 400, 'INVALID_NODES');
+    expect(body.message).toMatch(/^Error: Please supply a valid list of nodes \(item 1: .* is this node itself\)$/);
+    expect(network.peers.length).toBe(before);
+  });
+
   it('adds valid addresses in the tutorial form', async () => {
     const res = await register(
       '{"nodes": ["http://192.168.0.5:5000", "other-host:5001", "https://secure.example:443/", "[::1]:6000"]}',

@@ -477,7 +477,7 @@ describe('who becomes a peer', () => {
     expect(again.network.peers.map((p) => p.key)).toEqual(registered);
   });
 
-  it('drops a learned peer on its first failure; a registered one is only backed off', async () => {
+  it('drops a learned peer that keeps failing; a registered one is only backed off', async () => {
     const [a, b, c] = (await net.createNodes(3)) as [MemoryNode, MemoryNode, MemoryNode];
     b.network.registerPeers([a.address]);
     net.start(b);
@@ -485,10 +485,34 @@ describe('who becomes a peer', () => {
     expect(healthOf(a, b.address).origin).toBe('learned');
     a.network.registerPeers([c.address]);
     net.partition([a], [b, c]);
+    // One failure is not enough (a short partition must not cut the two apart for good)...
     const outcome = await net.resolve(a);
     expect(reportOf(outcome.peers, b).status).toBe('unreachable');
+    expect(healthOf(a, b.address)).toMatchObject({ status: 'failing', origin: 'learned' });
+    // ... five in a row are.
+    for (let k = 0; k < 4; k++) await net.resolve(a);
     expect(a.network.peers.map((p) => p.key)).toEqual([c.address]);
-    expect(healthOf(a, c.address)).toMatchObject({ status: 'failing', origin: 'registered' });
+    expect(healthOf(a, c.address)).toMatchObject({ status: 'failing', origin: 'registered', failures: 5 });
+  });
+
+  it('says hello again to a peer behind it, so a peer that dropped it learns it back', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    a.network.registerPeers([b.address]);
+    net.start(a);
+    await net.settle();
+    expect(healthOf(b, a.address).origin).toBe('learned');
+    // Apart long enough for B to drop A, while A mines on.
+    net.partition([a], [b]);
+    for (let k = 0; k < 5; k++) await net.resolve(b);
+    expect(b.network.peers).toEqual([]);
+    await net.mineMany(a, 2);
+    net.heal();
+    // A's sync sees B behind and says hello: B learns A again, and its next sync takes A's chain.
+    await net.resolve(a);
+    await net.settle();
+    expect(healthOf(b, a.address).origin).toBe('learned');
+    expect(reportOf((await net.resolve(b)).peers, a).status).toBe('adopted');
+    expect(b.node.tip.hash).toBe(a.node.tip.hash);
   });
 
   it('never bans a peer that a pushed block or transaction only names', async () => {
