@@ -96,6 +96,9 @@ const PUSH_SYNC_INTERVAL_S = 2;
 /** Seconds before an address that failed the dial-back check may be checked again. */
 const VERIFY_RETRY_S = 30;
 
+/** Dial-back checks in flight at once: a flood of hellos cannot make this node dial out without bound. */
+const MAX_VERIFYING = 16;
+
 /** Pushes in flight at once, and queued before the oldest are dropped. */
 const PUSH_CONCURRENCY = 8;
 const PUSH_QUEUE = 2_000;
@@ -757,7 +760,11 @@ export class PeerNetwork {
     const running = this.verifying.get(address.key);
     if (running) return running;
     const failedAt = this.verifyFailed.get(address.key);
-    if (this.stopped || (failedAt !== undefined && this.clock() - failedAt < VERIFY_RETRY_S)) {
+    if (
+      this.stopped ||
+      this.verifying.size >= MAX_VERIFYING ||
+      (failedAt !== undefined && this.clock() - failedAt < VERIFY_RETRY_S)
+    ) {
       return Promise.resolve(false);
     }
     const check = (async (): Promise<boolean> => {
