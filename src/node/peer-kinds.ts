@@ -100,14 +100,18 @@ export const misbehaving = (message: string): PeerError =>
 const selfError = (): PeerError =>
   new PeerError(ErrorCode.PeerIsSelf, 'this address is this node itself', { misbehaved: false });
 
-/** Parses a JSON object answer from a peer (Python's NaN and Infinity allowed). */
-export function parseJsonAnswer(body: string, maxDepth = 8): JsonObject {
-  let value: JsonValue;
+/** Parses a peer's answer as Python writes JSON (NaN and Infinity allowed); garbage is misbehaviour. */
+function parseAnswer(body: string, maxDepth: number): JsonValue {
   try {
-    value = parseJson(body, { maxDepth, nonFinite: true });
+    return parseJson(body, { maxDepth, nonFinite: true });
   } catch (err) {
     throw misbehaving(`answer is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** Parses a JSON object answer from a peer. */
+export function parseJsonAnswer(body: string, maxDepth = 8): JsonObject {
+  const value = parseAnswer(body, maxDepth);
   if (!isJsonObject(value)) throw misbehaving('answer is not a JSON object');
   return value;
 }
@@ -156,12 +160,7 @@ export const tutorialPeers: PeerKindAdapter = {
       }
       throw err;
     }
-    let value: JsonValue;
-    try {
-      value = parseJson(response.body, { maxDepth: CHAIN_MAX_DEPTH, nonFinite: true });
-    } catch (err) {
-      throw misbehaving(`answer is not valid JSON: ${(err as Error).message}`);
-    }
+    const value = parseAnswer(response.body, CHAIN_MAX_DEPTH);
     const chain = chainEnvelope(value);
     const local = ctx.local;
     // Tutorial peers exist only on tutorial networks, where every block's work is 1: a chain

@@ -7,6 +7,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, cleanupAll, type RunningNode, startNode } from '../support/harness.js';
+import { rawExchange } from '../support/raw-socket.js';
 
 let node: RunningNode;
 
@@ -20,23 +21,7 @@ afterAll(async () => {
 
 /** Writes raw bytes, returns what the server answered before closing (or after `waitMs`). */
 function raw(data: string | Buffer, waitMs = 3_000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(node.port, '127.0.0.1');
-    let answer = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(answer);
-    }, waitMs);
-    socket.on('data', (chunk) => {
-      answer += chunk.toString('latin1');
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(answer);
-    });
-    socket.on('error', () => undefined);
-    socket.write(data);
-  });
+  return rawExchange(node.port, [data], { waitMs, encoding: 'latin1' });
 }
 
 const statusOf = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);

@@ -5,9 +5,11 @@
 
 import type { Block, Transaction } from '../../src/core/block.js';
 import { BranchValidator } from '../../src/core/chain.js';
+import { BlockforgeError } from '../../src/core/errors.js';
 import { writeJson } from '../../src/core/json.js';
 import { MAX_PROOF, searchProof } from '../../src/core/pow.js';
 import type { RuleProfile } from '../../src/core/profile.js';
+import type { StoredBlock } from '../../src/node/storage.js';
 
 /** Forges blocks on top of a chain, keeping it validated as it grows. */
 export class ChainForger {
@@ -51,4 +53,20 @@ export function extendChain(
 /** The wire JSON of a block, as a peer sends it. */
 export function wire(block: Block): string {
   return writeJson(block.json);
+}
+
+/** A block as the store writes it (the tutorial profiles change no state). */
+export function storedBlock(block: Block): StoredBlock {
+  return { block, text: writeJson(block.json), diff: [] };
+}
+
+/** The BlockforgeError `run` throws (fails the test if it throws nothing, or something else). */
+export function thrownError(run: () => unknown): BlockforgeError {
+  try {
+    run();
+  } catch (err) {
+    if (!(err instanceof BlockforgeError)) throw err;
+    return err;
+  }
+  throw new Error('nothing was thrown');
 }

@@ -14,6 +14,7 @@ import { createProfile } from '../../src/core/profiles.js';
 import { closeNode, type NodeServices, openNode } from '../../src/node/open-node.js';
 import { cleanupAll, tempDir } from '../support/harness.js';
 import { WORKER_URL } from '../support/in-process.js';
+import { rawExchange } from '../support/raw-socket.js';
 
 const REQUEST_TIMEOUT_MS = 400;
 
@@ -39,30 +40,8 @@ afterAll(async () => {
 });
 
 /** Writes raw bytes (in parts, `pauseMs` apart), returns all the server sent until it closed. */
-function raw(parts: (string | Buffer)[], { pauseMs = 0, waitMs = 5_000 } = {}): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(answer);
-    }, waitMs);
-    socket.on('data', (chunk) => {
-      answer += chunk.toString('utf8');
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(answer);
-    });
-    socket.on('error', () => undefined);
-    void (async () => {
-      for (const part of parts) {
-        if (socket.destroyed) return;
-        socket.write(part);
-        if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
-      }
-    })();
-  });
+function raw(parts: (string | Buffer)[], options: { pauseMs?: number; waitMs?: number } = {}): Promise<string> {
+  return rawExchange(port, parts, options);
 }
 
 /** Status line, headers and parsed JSON body of a raw HTTP/1.1 answer, in the one error shape. */

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Block, Transaction } from '../../src/core/block.js';
 import { BlockforgeError } from '../../src/core/errors.js';
-import { parseJson, writeJson } from '../../src/core/json.js';
+import { parseJson } from '../../src/core/json.js';
 import { searchProof } from '../../src/core/pow.js';
 import { createProfile } from '../../src/core/profiles.js';
 import { BlockforgeNode } from '../../src/node/blockforge-node.js';
@@ -14,8 +14,8 @@ import { GroupCommit } from '../../src/node/group-commit.js';
 import { ProofMiner } from '../../src/node/miner.js';
 import { isSelfAddress, localHosts, parsePeerAddress } from '../../src/node/peer-address.js';
 import { reconcileMempool } from '../../src/node/reconcile.js';
-import { ChainStore, type StoredBlock } from '../../src/node/storage.js';
-import { extendChain } from '../support/forge.js';
+import { ChainStore } from '../../src/node/storage.js';
+import { extendChain, storedBlock } from '../support/forge.js';
 import { cleanupAll, tempDir } from '../support/harness.js';
 import { WORKER_URL } from '../support/in-process.js';
 
@@ -32,9 +32,6 @@ function extend(base: Block[], blocksTxs: Transaction[][], node = 'n'.repeat(32)
 
 /** Never returned to the mempool after a reorg: rewards (and whatever policy refuses). */
 const excluded = (t: Transaction): boolean => !profile.returnsToMempool(t);
-
-/** A block as the store writes it. */
-const stored = (block: Block): StoredBlock => ({ block, text: writeJson(block.json), diff: [] });
 
 describe('reconcileMempool', () => {
   const genesis = [profile.createGenesis(1)];
@@ -157,16 +154,16 @@ describe('ChainStore', () => {
   it('replaces the chain and the mempool in one commit, or not at all', () => {
     const store = ChainStore.open(tempDir(), { profile: 'seed', params: { difficulty: 1 } });
     const chain = extend([profile.createGenesis(1)], [[tx('a')]]);
-    store.initGenesis(stored(chain[0] as Block));
-    store.appendBlock(stored(chain[1] as Block), []);
+    store.initGenesis(storedBlock(chain[0] as Block));
+    store.appendBlock(storedBlock(chain[1] as Block), []);
     store.addPending([tx('p')]);
     const other = extend([profile.createGenesis(1)], [[tx('b')], [tx('c')]], 'o'.repeat(32), 9000);
     // A duplicate height makes the commit fail half-way: nothing of it may remain.
     const broken = [other[1] as Block, other[1] as Block];
-    expect(() => store.replaceChain(1, [], broken.map(stored), [tx('z')])).toThrow();
+    expect(() => store.replaceChain(1, [], broken.map(storedBlock), [tx('z')])).toThrow();
     expect(store.loadBlocks().length).toBe(2);
     expect(store.loadPending().map((r) => JSON.parse(r.json).sender)).toEqual(['p']);
-    store.replaceChain(1, [], other.slice(1).map(stored), [tx('z')]);
+    store.replaceChain(1, [], other.slice(1).map(storedBlock), [tx('z')]);
     expect(store.loadBlocks().length).toBe(3);
     expect(store.loadPending().map((r) => JSON.parse(r.json).sender)).toEqual(['z']);
     store.close();
@@ -176,8 +173,8 @@ describe('ChainStore', () => {
     const dir = tempDir();
     const store = ChainStore.open(dir, { profile: 'seed', params: { difficulty: 1 } });
     const chain = extend([profile.createGenesis(1)], [[], []]);
-    store.initGenesis(stored(chain[0] as Block));
-    store.appendBlock(stored(chain[2] as Block), []); // height 3 stored as the second block: a gap
+    store.initGenesis(storedBlock(chain[0] as Block));
+    store.appendBlock(storedBlock(chain[2] as Block), []); // height 3 stored as the second block: a gap
     store.close();
     expect(() => BlockforgeNode.open({ dataDir: dir, profile, miner: { threads: 1, workerUrl: WORKER_URL } })).toThrow(
       /not valid/,

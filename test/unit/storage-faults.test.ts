@@ -15,8 +15,8 @@ import { BlockforgeError } from '../../src/core/errors.js';
 import { parseJson, writeJson } from '../../src/core/json.js';
 import { createProfile } from '../../src/core/profiles.js';
 import { InlineSolver } from '../../src/node/miner.js';
-import { ChainStore, DATABASE_FILE, type StoredBlock } from '../../src/node/storage.js';
-import { extendChain } from '../support/forge.js';
+import { ChainStore, DATABASE_FILE } from '../../src/node/storage.js';
+import { extendChain, storedBlock, thrownError } from '../support/forge.js';
 import { cleanupAll, tempDir } from '../support/harness.js';
 import { inProcessNode } from '../support/in-process.js';
 
@@ -29,26 +29,14 @@ afterAll(cleanupAll);
 
 const identity = { profile: 'seed', params: { difficulty: 1 } };
 const profile = createProfile('seed', { difficulty: 1 });
-const stored = (block: Block): StoredBlock => ({ block, text: writeJson(block.json), diff: [] });
 const tx = (sender: string) =>
   profile.parseTransaction(parseJson(`{"sender": "${sender}", "recipient": "r", "amount": 1}`));
-
-/** The error `run` throws (fails the test if it does not throw). */
-function thrown(run: () => unknown): BlockforgeError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(BlockforgeError);
-    return err as BlockforgeError;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('a full disk', () => {
   it('fails a write with STORAGE_FULL, writes none of it, and keeps the store usable', () => {
     const store = ChainStore.open(tempDir(), identity);
     const chain = extendChain(profile, [profile.createGenesis(1)], [[tx('a')], [tx('b')]]);
-    store.initGenesis(stored(chain[0] as Block));
+    store.initGenesis(storedBlock(chain[0] as Block));
     store.limitPages(2);
     // Batches of 50 (a group commit) until the disk is full.
     let written = 0;
@@ -72,14 +60,14 @@ describe('a full disk', () => {
 
     // A block that does not fit either: not stored, its pending rows not consumed.
     const rows = store.loadPending().map((row) => row.id);
-    const big = { ...stored(chain[1] as Block), text: writeJson((chain[1] as Block).json).padEnd(20_000, ' ') };
-    expect(thrown(() => store.appendBlock(big, rows)).code).toBe('STORAGE_FULL');
+    const big = { ...storedBlock(chain[1] as Block), text: writeJson((chain[1] as Block).json).padEnd(20_000, ' ') };
+    expect(thrownError(() => store.appendBlock(big, rows)).code).toBe('STORAGE_FULL');
     expect(store.loadBlocks().length).toBe(1);
     expect(store.loadPending().length).toBe(written);
 
     // Space again: the same store writes.
     store.limitPages(1000);
-    store.appendBlock(stored(chain[1] as Block), rows);
+    store.appendBlock(storedBlock(chain[1] as Block), rows);
     expect(store.loadBlocks().length).toBe(2);
     expect(store.loadPending().length).toBe(0);
     store.close();
@@ -144,8 +132,8 @@ describe('a damaged database', () => {
     const store = ChainStore.open(dir, identity);
     const txs = Array.from({ length: 300 }, (_, k) => Array.from({ length: 4 }, (_, j) => tx(`s${k}-${j}`)));
     const chain = extendChain(profile, [profile.createGenesis(1)], txs);
-    store.initGenesis(stored(chain[0] as Block));
-    for (const block of chain.slice(1)) store.appendBlock(stored(block), []);
+    store.initGenesis(storedBlock(chain[0] as Block));
+    for (const block of chain.slice(1)) store.appendBlock(storedBlock(block), []);
     store.close();
     const path = join(dir, DATABASE_FILE);
     return { dir, path, pages: statSync(path).size / 4096 };
@@ -162,7 +150,7 @@ describe('a damaged database', () => {
     expect(pages).toBeGreaterThan(20);
     // The header of a page in the middle of the file: the b-tree there no longer parses.
     overwrite(path, Math.floor(pages / 2) * 4096, Buffer.alloc(64, 0xa5));
-    const err = thrown(() => ChainStore.open(dir, identity));
+    const err = thrownError(() => ChainStore.open(dir, identity));
     expect(err.code).toBe('STORAGE_CORRUPT');
     expect(err.message).toContain(`the database ${path} is damaged`);
     expect(err.message).not.toContain('\n');
@@ -171,7 +159,7 @@ describe('a damaged database', () => {
   it('is refused at open with STORAGE_CORRUPT when the file is not a database at all', () => {
     const { dir, path } = closedStore();
     overwrite(path, 0, Buffer.from('this is not an SQLite file, not at all'));
-    const err = thrown(() => ChainStore.open(dir, identity));
+    const err = thrownError(() => ChainStore.open(dir, identity));
     expect(err.code).toBe('STORAGE_CORRUPT');
     expect(err.message).toContain(path);
   });
@@ -202,14 +190,14 @@ describe.skipIf(!mounts.ok)('a read-only data folder or database (read-only moun
     unmounts.push(dir);
     ChainStore.open(dir, identity).close();
     sh('mount', ['-o', 'remount,ro', dir]);
-    const err = thrown(() => ChainStore.open(dir, identity));
+    const err = thrownError(() => ChainStore.open(dir, identity));
     expect(err.code).toBe('DATA_DIR_READ_ONLY');
     expect(err.message).toBe(
       `${dir} is read-only (on a read-only file system); a node needs to write its data folder: ` +
         'fix it or use another --data-dir',
     );
     // A new folder that cannot be created there: the same.
-    expect(thrown(() => ChainStore.open(join(dir, 'new'), identity)).code).toBe('DATA_DIR_READ_ONLY');
+    expect(thrownError(() => ChainStore.open(join(dir, 'new'), identity)).code).toBe('DATA_DIR_READ_ONLY');
   });
 
   it('refuses a database file that cannot be written (a read-only bind mount of the file)', () => {
@@ -220,7 +208,7 @@ describe.skipIf(!mounts.ok)('a read-only data folder or database (read-only moun
     sh('mount', ['--bind', path, path]);
     unmounts.push(path);
     sh('mount', ['-o', 'remount,ro,bind', path]);
-    const err = thrown(() => ChainStore.open(dir, identity));
+    const err = thrownError(() => ChainStore.open(dir, identity));
     expect(err.code).toBe('DATA_DIR_READ_ONLY');
     expect(err.message).toContain(`${path} is read-only`);
   });

@@ -10,43 +10,30 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Block } from '../../src/core/block.js';
-import { BlockforgeError } from '../../src/core/errors.js';
-import { parseJson, writeJson } from '../../src/core/json.js';
+import { parseJson } from '../../src/core/json.js';
 import { createProfile } from '../../src/core/profiles.js';
 import { BlockforgeNode } from '../../src/node/blockforge-node.js';
 import { PID_FILE } from '../../src/node/data-lock.js';
 import { InlineSolver } from '../../src/node/miner.js';
-import { ChainStore, DATABASE_FILE, type StoredBlock } from '../../src/node/storage.js';
-import { extendChain } from '../support/forge.js';
+import { ChainStore, DATABASE_FILE } from '../../src/node/storage.js';
+import { extendChain, storedBlock, thrownError } from '../support/forge.js';
 import { cleanupAll, tempDir } from '../support/harness.js';
 
 afterAll(cleanupAll);
 
 const identity = { profile: 'seed', params: { difficulty: 1 } };
 const profile = createProfile('seed', { difficulty: 1 });
-const stored = (block: Block): StoredBlock => ({ block, text: writeJson(block.json), diff: [] });
 const tx = (sender: string) =>
   profile.parseTransaction(parseJson(`{"sender": "${sender}", "recipient": "r", "amount": 1}`));
-
-/** The error `open` throws (fails the test if it does not throw). */
-function refusal(open: () => unknown): BlockforgeError {
-  try {
-    open();
-  } catch (err) {
-    expect(err).toBeInstanceOf(BlockforgeError);
-    return err as BlockforgeError;
-  }
-  throw new Error('the open was not refused');
-}
 
 describe('data folder lock (one process)', () => {
   it('refuses a second store on a folder in use, naming the folder and the pid, and leaves the first working', () => {
     const dir = tempDir();
     const first = ChainStore.open(dir, identity);
     const chain = extendChain(profile, [profile.createGenesis(1)], [[tx('a')]]);
-    first.initGenesis(stored(chain[0] as Block));
+    first.initGenesis(storedBlock(chain[0] as Block));
 
-    const err = refusal(() => ChainStore.open(dir, identity));
+    const err = thrownError(() => ChainStore.open(dir, identity));
     expect(err.code).toBe('DATA_DIR_LOCKED');
     expect(err.message).toBe(
       `the data folder ${dir} is in use by another blockforge node (pid ${process.pid}, this process); ` +
@@ -56,9 +43,9 @@ describe('data folder lock (one process)', () => {
 
     // The refused open closed its own connection: the holder's lock, pid file and writes are intact.
     expect(readFileSync(join(dir, PID_FILE), 'utf8').trim()).toBe(String(process.pid));
-    first.appendBlock(stored(chain[1] as Block), []);
+    first.appendBlock(storedBlock(chain[1] as Block), []);
     first.addPending([tx('p')]);
-    expect(refusal(() => ChainStore.open(dir, identity)).code).toBe('DATA_DIR_LOCKED');
+    expect(thrownError(() => ChainStore.open(dir, identity)).code).toBe('DATA_DIR_LOCKED');
     expect(first.loadBlocks().length).toBe(2);
 
     // Closing releases the folder (and forgets the pid): the same process opens it again.
@@ -86,7 +73,7 @@ describe('data folder lock (one process)', () => {
     const options = { dataDir: dir, profile, solver: new InlineSolver() };
     const node = BlockforgeNode.open(options);
     await node.submitTransaction(tx('kept'));
-    const err = refusal(() => BlockforgeNode.open({ ...options, solver: new InlineSolver() }));
+    const err = thrownError(() => BlockforgeNode.open({ ...options, solver: new InlineSolver() }));
     expect(err.code).toBe('DATA_DIR_LOCKED');
     expect(err.message).toContain(dir);
     // The first node still writes, mines and reads.
@@ -106,7 +93,7 @@ describe('data folder lock (one process)', () => {
     const tool = new Database(join(dir, DATABASE_FILE));
     tool.pragma('locking_mode = EXCLUSIVE');
     tool.exec('BEGIN EXCLUSIVE; COMMIT');
-    const err = refusal(() => ChainStore.open(dir, identity));
+    const err = thrownError(() => ChainStore.open(dir, identity));
     expect(err.code).toBe('DATA_DIR_LOCKED');
     expect(err.message).toBe(
       `the data folder ${dir} is in use by another process (its database is locked); stop it or use another --data-dir`,
