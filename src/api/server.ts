@@ -225,7 +225,7 @@ export async function buildServer(services: NodeServices, options: ServerOptions
   // Every body is JSON to us, with or without a Content-Type (the tutorial's curl commands set it;
   // many clients do not). Parsed losslessly so numbers keep the text their hash depends on.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     let text: string;
     try {
       text = utf8.decode(body as Buffer);
@@ -238,7 +238,9 @@ export async function buildServer(services: NodeServices, options: ServerOptions
       return;
     }
     try {
-      done(null, parseJson(text));
+      // Peers push what a chain holds, and a tutorial chain may hold NaN and Infinity (Python
+      // writes them): read them on the peer routes. Clients' own requests stay strict JSON.
+      done(null, parseJson(text, { nonFinite: request.url.startsWith('/peer/') }));
     } catch (err) {
       done(err as Error, undefined);
     }

@@ -256,9 +256,12 @@ export class BlockforgeNode {
       throw new RangeError(`no height ${height} on a chain of ${this.blocks.length} blocks`);
     }
     const blocks = this.blocks;
-    let state: StateView = this.state;
+    // A snapshot: a view outlives awaits (a sync fetching pages, a search), and the chain may move
+    // meanwhile. Free for the profiles without state.
+    const snapshot = new MapState(new Map(this.state.map));
+    let state: StateView = snapshot;
     if (height < blocks.length && this.diffs.slice(height).some((d) => d.length > 0)) {
-      const overlay = new OverlayState(this.state);
+      const overlay = new OverlayState(snapshot);
       for (let h = blocks.length; h > height; h--) overlay.undo(this.diffs[h - 1] as StateDiff);
       state = overlay;
     }
@@ -382,6 +385,7 @@ export class BlockforgeNode {
         this.mining = null;
         this.events.emit('mining', { mining: false, rate: this.miner.lastRate });
       }
+      this.assertOpen();
       if (this.tip !== prev) continue;
       // Transactions still in the group-commit queue are not acknowledged yet: commit them first
       // so they can land in this block, as they would on the tutorial node.

@@ -6,7 +6,7 @@
 
 import type { Block } from '../core/block.js';
 import { BranchValidator, chainEnvelope, type ValidatedBranch } from '../core/chain.js';
-import { ErrorCode } from '../core/errors.js';
+import { ChainRuleError, ErrorCode } from '../core/errors.js';
 import {
   fromPlain,
   isJsonObject,
@@ -34,9 +34,10 @@ const SYNC_DEADLINE_MS = 120_000;
 export const SMALL_ANSWER_BYTES = 64 * 1024;
 /**
  * Deepest JSON a chain answer may nest. A tutorial block holds its clients' values as they came
- * (any JSON): this bounds how deep those may be (the envelope, block and transaction take 5 levels).
+ * (any JSON), as deep as CPython's `json` reads and writes them: its recursion limit (1000) stops
+ * it below this, so an honest tutorial chain always fits.
  */
-const CHAIN_MAX_DEPTH = 64;
+const CHAIN_MAX_DEPTH = 1_100;
 
 /** What the sync needs of the local chain. */
 export interface LocalChain {
@@ -47,6 +48,8 @@ export interface LocalChain {
   readonly chainWork: bigint;
   /** Our chain up to `height`, as the rules see it. */
   viewAt(height: number): ChainView;
+  /** Total work of our blocks 1..height. */
+  workAt(height: number): bigint;
 }
 
 /** What a probe learned about a peer. */
@@ -96,6 +99,10 @@ export class NotThisKind extends Error {}
 /** A peer answer that an honest node never gives. */
 export const misbehaving = (message: string): PeerError =>
   new PeerError(ErrorCode.PeerBadResponse, message, { misbehaved: true });
+
+/** The chain, ours or the peer's, moved during a sync: no one's fault, try again next round. */
+const changedDuringSync = (message: string): PeerError =>
+  new PeerError(ErrorCode.PeerBadResponse, message, { misbehaved: false });
 
 const selfError = (): PeerError =>
   new PeerError(ErrorCode.PeerIsSelf, 'this address is this node itself', { misbehaved: false });
@@ -211,9 +218,10 @@ export const blockforgePeers: PeerKindAdapter = {
     const work = status.work;
     const claimed = typeof work === 'string' && /^[0-9]{1,80}$/.test(work) ? BigInt(work) : BigInt(height);
     const profile = ctx.local.profile;
+    // Any JSON a peer sent, as text (its objects have no prototype: String() would throw on them).
     const theirs = (key: string): string => {
       const value = status[key];
-      return value instanceof JsonNumber ? value.text : typeof value === 'string' ? value : String(value);
+      return value === undefined ? 'nothing' : typeof value === 'string' ? value : writeJson(value);
     };
     const mismatch =
       status.profile !== profile.name || Object.entries(profile.params).some(([k, v]) => theirs(k) !== String(v));
@@ -227,7 +235,7 @@ export const blockforgePeers: PeerKindAdapter = {
       nodeId: status.node_id,
       ...(mismatch
         ? {
-            incompatible: `runs ${describeRules(String(status.profile), theirs)}, we run ${describeRules(profile.name, (k) => String(profile.params[k]))}`,
+            incompatible: `runs ${describeRules(theirs('profile'), theirs)}, we run ${describeRules(profile.name, (k) => String(profile.params[k]))}`,
           }
         : {}),
     };
@@ -256,6 +264,11 @@ export const blockforgePeers: PeerKindAdapter = {
     const forkHeight = common instanceof JsonNumber && /^[0-9]{1,16}$/.test(common.text) ? Number(common.text) : -1;
     if (forkHeight !== 0 && !locator.some((l) => l.index === forkHeight)) {
       throw misbehaving('/peer/locate answered an index that is not in our locator');
+    }
+    // Our chain may have changed while the peer answered (another sync adopted a fork): its answer
+    // is about the chain we had, so no fault of its own.
+    if (forkHeight > 0 && local.chain[forkHeight - 1]?.hash !== ours[forkHeight - 1]?.hash) {
+      throw changedDuringSync('our chain changed during the sync; the next round starts again');
     }
     const target = Math.min(probe.height, forkHeight + MAX_SYNC_BLOCKS);
     const validator = new BranchValidator(
@@ -288,7 +301,29 @@ export const blockforgePeers: PeerKindAdapter = {
       // Ask for the next page before validating this one: the peer serves while we hash.
       pending = next <= target ? fetchPage(next) : null;
       pending?.catch(() => undefined); // observed below; a failure after an invalid page is moot
-      validator.add(blocks);
+      const first = validator.height + 1;
+      try {
+        validator.add(blocks);
+      } catch (err) {
+        // A later page that does not link to the one before: the peer switched branches between
+        // our two requests (an honest node does), not a forgery.
+        if (
+          first > forkHeight + 1 &&
+          err instanceof ChainRuleError &&
+          err.code === ErrorCode.PreviousHashMismatch &&
+          err.blockIndex === first
+        ) {
+          throw changedDuringSync("the peer's chain changed during the sync; the next round starts again");
+        }
+        throw err;
+      }
+    }
+    // An honest node's work only grows: delivering less than it claimed is a lie (unless the
+    // sync stopped at its block limit).
+    let delivered = local.workAt(forkHeight);
+    for (const block of validator.result.blocks) delivered += block.work;
+    if (target === probe.height && delivered < probe.work) {
+      throw misbehaving(`claimed a chain of work ${probe.work} but delivered one of work ${delivered}`);
     }
     return { forkHeight, branch: validator.result };
   },

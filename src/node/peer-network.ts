@@ -171,10 +171,32 @@ class RecentSet {
  * Whether an error from a peer's data means the peer misbehaved: a peer error says so itself; a
  * chain rule broken by its blocks is misbehaviour (an honest node of our kind never sends one).
  */
-function misbehaved(err: BlockforgeError): boolean {
+function misbehaved(err: BlockforgeError, kind: PeerKindAdapter['kind']): boolean {
   if (err instanceof PeerError) return err.misbehaved;
-  return err instanceof ChainRuleError;
+  if (!(err instanceof ChainRuleError)) return false;
+  // A tutorial node adopts any chain its `valid_chain` passes (links and proofs of work only), so
+  // an honest one may relay a chain that breaks our other rules: only those two, and a lying
+  // envelope, are its own doing.
+  return kind !== 'tutorial' || TUTORIAL_FAULTS.has(err.code);
 }
+
+/** Chain rule failures a tutorial peer is to blame for (see {@link misbehaved}). */
+const TUTORIAL_FAULTS = new Set<string>([
+  ErrorCode.PreviousHashMismatch,
+  ErrorCode.ProofOfWork,
+  ErrorCode.LengthMismatch,
+  ErrorCode.ChainEnvelope,
+  ErrorCode.ChainEmpty,
+]);
+
+/** Failures of this node itself (its disk, its shutdown): never held against the peer it was syncing with. */
+const LOCAL_FAULTS = new Set<string>([
+  ErrorCode.StorageFull,
+  ErrorCode.StorageCorrupt,
+  ErrorCode.DataDirReadOnly,
+  ErrorCode.ShuttingDown,
+  ErrorCode.Internal,
+]);
 
 /** The peer network of one node. */
 export class PeerNetwork {
@@ -189,6 +211,8 @@ export class PeerNetwork {
   private readonly selfHosts = localHosts();
   private rounds: Promise<unknown> = Promise.resolve();
   private roundRunning = false;
+  /** The `/nodes/resolve` round running now, shared by every caller. */
+  private manualRound: Promise<ResolveOutcome> | null = null;
   /** Peers whose pushes have a sync waiting or running. */
   private readonly pushSyncs = new Set<string>();
   /** When each peer's last push-triggered sync ended. */
@@ -366,7 +390,13 @@ export class PeerNetwork {
    * requests has its own time limit. Adoption is atomic and re-checks the work, so rounds may overlap.
    */
   resolve(): Promise<ResolveOutcome> {
-    return this.round(this.peers, true);
+    // Callers asking at the same time share one round: N browsers resolving do not fetch N times.
+    if (!this.manualRound) {
+      this.manualRound = this.round(this.peers, true).finally(() => {
+        this.manualRound = null;
+      });
+    }
+    return this.manualRound;
   }
 
   private periodic(): void {
@@ -435,6 +465,7 @@ export class PeerNetwork {
             candidate.peer,
             err,
             candidate.report.ms + Math.round(performance.now() - started),
+            candidate.adapter.kind,
           );
         }
       }
@@ -512,16 +543,21 @@ export class PeerNetwork {
       }
       return { peer, adapter, probe, report: { peer: peer.key, status: 'valid', length: probe.height, ms: ms() } };
     } catch (err) {
-      return { peer, adapter, report: this.failure(peer, err, ms()) };
+      return { peer, adapter, report: this.failure(peer, err, ms(), adapter.kind) };
     }
   }
 
   /** Turns an error from a peer into a report, and updates the peer's health. */
-  private failure(peer: PeerAddress, err: unknown, ms: number): PeerReport {
-    if (!(err instanceof BlockforgeError)) throw err;
-    const bad = misbehaved(err);
+  private failure(peer: PeerAddress, err: unknown, ms: number, kind: PeerKindAdapter['kind']): PeerReport {
+    if (!(err instanceof BlockforgeError)) {
+      // A defect of ours met while handling this peer's data: say so, blame no one, keep the round.
+      this.logger.error({ peer: peer.key, err }, 'unexpected error while syncing');
+      const message = err instanceof Error ? err.message : String(err);
+      return { peer: peer.key, status: 'failed', code: ErrorCode.Internal, misbehaved: false, reason: message, ms };
+    }
+    const bad = misbehaved(err, kind);
     const status = err instanceof ChainRuleError ? 'invalid' : (STATUS_OF_CODE[err.code] ?? 'failed');
-    if (err.code !== ErrorCode.PeerIsSelf) {
+    if (err.code !== ErrorCode.PeerIsSelf && !LOCAL_FAULTS.has(err.code)) {
       if (bad) this.registry.ban(peer.key, `${err.code}: ${err.message}`);
       else this.failed(peer.key, `${err.code}: ${err.message}`);
     }
@@ -757,9 +793,12 @@ export class PeerNetwork {
    * One check per address at a time; an address that failed is not checked again for a while.
    */
   private verify(address: PeerAddress, nodeId: string): Promise<boolean> {
-    const running = this.verifying.get(address.key);
+    // Keyed by the claim, address and node id: a stranger claiming an honest address with another
+    // id must not stop that address's own hellos from being checked.
+    const claimKey = `${address.key} ${nodeId}`;
+    const running = this.verifying.get(claimKey);
     if (running) return running;
-    const failedAt = this.verifyFailed.get(address.key);
+    const failedAt = this.verifyFailed.get(claimKey);
     if (
       this.stopped ||
       this.verifying.size >= MAX_VERIFYING ||
@@ -772,7 +811,7 @@ export class PeerNetwork {
         const probe = await blockforgePeers.probe(address, this.context);
         if (probe.nodeId !== nodeId) throw new Error('another node answers at that address');
       } catch {
-        this.verifyFailed.set(address.key, this.clock());
+        this.verifyFailed.set(claimKey, this.clock());
         if (this.verifyFailed.size > 4096) this.verifyFailed.delete(this.verifyFailed.keys().next().value as string);
         return false;
       }
@@ -783,8 +822,8 @@ export class PeerNetwork {
       this.logger.info({ peer: address.key }, 'peer learned');
       this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
       return true;
-    })().finally(() => this.verifying.delete(address.key));
-    this.verifying.set(address.key, check);
+    })().finally(() => this.verifying.delete(claimKey));
+    this.verifying.set(claimKey, check);
     return check;
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Mempool reconciliation when a node switches to another chain: transactions of our dropped
  * blocks that the adopted blocks lack go back to pending (rewards excepted), and pending
- * transactions the adopted blocks now contain are dropped. Transactions have no ids in this
- * protocol, so they are compared by canonical JSON, as a multiset: two identical payments stay two.
+ * transactions the adopted blocks now contain are dropped. Transactions are compared by id as a
+ * multiset (the tutorial's have no id but their canonical JSON: two identical payments stay two).
  */
 
 import type { Block, Transaction } from '../core/block.js';
@@ -43,16 +43,16 @@ export function reconcileMempool(
   const inAdopted = new Map<string, number>();
   for (let k = common; k < theirs.length; k++) {
     for (const tx of (theirs[k] as Block).transactions) {
-      if (!isReward(tx)) inAdopted.set(tx.canonical, (inAdopted.get(tx.canonical) ?? 0) + 1);
+      if (!isReward(tx)) inAdopted.set(tx.id, (inAdopted.get(tx.id) ?? 0) + 1);
     }
   }
   const kept: Transaction[] = [];
   let returned = 0;
   let dropped = 0;
   candidates.forEach((tx, k) => {
-    const count = inAdopted.get(tx.canonical) ?? 0;
+    const count = inAdopted.get(tx.id) ?? 0;
     if (count > 0) {
-      inAdopted.set(tx.canonical, count - 1);
+      inAdopted.set(tx.id, count - 1);
       if (k >= fromBlocks) dropped++;
       return;
     }

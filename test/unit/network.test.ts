@@ -7,10 +7,11 @@
  */
 
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Block } from '../../src/core/block.js';
+import type { Block, Transaction } from '../../src/core/block.js';
+import { canonicalJson } from '../../src/core/canonical.js';
 import { ErrorCode } from '../../src/core/errors.js';
-import { writeJson } from '../../src/core/json.js';
-import { checkProof } from '../../src/core/pow.js';
+import { JsonNumber, type JsonObject, type JsonValue, parseJson, writeJson } from '../../src/core/json.js';
+import { checkProof, searchProof } from '../../src/core/pow.js';
 import type { PeerReport } from '../../src/node/peer-network.js';
 import { cleanupAll } from '../support/harness.js';
 import {
@@ -559,5 +560,147 @@ describe('peers running other rules', () => {
     expect(reportOf(outcome.peers, other).status).toBe('incompatible');
     expect(healthOf(a, other)).toMatchObject({ status: 'incompatible', lastError: expect.stringMatching(/master/) });
     expect(a.node.chain.length).toBe(1);
+  });
+});
+
+describe('what the review found', () => {
+  /** A block after `n`'s tip, valid, holding `txs` (any JSON, as a tutorial node stores it). */
+  function validBlockAfter(n: MemoryNode, txs: Transaction[] = []): Block {
+    const template = net.profile.blockTemplate(n.node.viewAt(n.node.chain.length), 'f'.repeat(32));
+    const { proof } = searchProof(template.puzzle, 0, 1e8);
+    return template.seal(proof as number, txs, net.now);
+  }
+
+  /** A transaction as a tutorial node stores whatever its client sent. */
+  function junk(amount: JsonValue): Transaction {
+    const json = { sender: 'a', recipient: 'b', amount } as unknown as JsonObject;
+    Object.setPrototypeOf(json, null);
+    const canonical = canonicalJson(json);
+    return { json, canonical, id: canonical };
+  }
+
+  it('keeps resolving when a peer answers its status with objects where text belongs', async () => {
+    const [h, p] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    await net.mineMany(p, 2);
+    const odd = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/peer/status'
+        ? { status: 200, body: { node_id: '9'.repeat(32), profile: {}, difficulty: [], height: 5 } }
+        : { status: 404, body: 'Not Found' },
+    );
+    h.network.registerPeers([odd, p.address]);
+    const answer = await net.call(h, 'GET', '/nodes/resolve');
+    expect(answer.status).toBe(200);
+    const outcome = JSON.parse(answer.text) as { peers: PeerReport[] };
+    expect(reportOf(outcome.peers, odd).status).toBe('incompatible');
+    expect(reportOf(outcome.peers, p).status).toBe('adopted');
+  });
+
+  it('does not ban a tutorial peer for a chain its own rules accept, and reads deep junk as Python writes it', async () => {
+    const [h] = (await net.createNodes(1)) as [MemoryNode];
+    // A tutorial chain whose tip pays a reward of 2: the tutorial's valid_chain checks only links and
+    // proofs (seed's proof does not cover the contents), so an honest tutorial node may relay it.
+    const s = await net.createNode('S');
+    await net.mineMany(s, 2);
+    const chain = s.node.chain.map((b) => parseJson(writeJson(b.json)) as JsonObject);
+    const txs = (chain[2] as JsonObject).transactions as JsonObject[];
+    (txs[txs.length - 1] as JsonObject).amount = JsonNumber.int(2);
+    const odd = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/chain'
+        ? { status: 200, body: `{"chain":[${chain.map((b) => writeJson(b)).join(',')}],"length":3}` }
+        : { status: 404, body: 'Not Found' },
+    );
+    h.network.registerPeers([odd]);
+    const outcome = await net.resolve(h);
+    expect(reportOf(outcome.peers, odd)).toMatchObject({
+      status: 'invalid',
+      code: 'REWARD_INVALID',
+      misbehaved: false,
+    });
+    expect(healthOf(h, odd).status).not.toBe('banned');
+
+    // 70 levels of nesting in an amount (Python reads and writes them): a valid chain, adopted.
+    let deep: JsonValue = JsonNumber.int(1);
+    for (let k = 0; k < 70; k++) deep = [deep];
+    const t = await net.createNode('T');
+    const block = validBlockAfter(t, [junk(deep)]);
+    const text = `{"chain":[${[...t.node.chain, block].map((b) => writeJson(b.json)).join(',')}],"length":2}`;
+    const deepPeer = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/chain' ? { status: 200, body: text } : { status: 404, body: 'Not Found' },
+    );
+    h.network.registerPeers([deepPeer]);
+    expect(reportOf((await net.resolve(h)).peers, deepPeer).status).toBe('adopted');
+    expect(h.node.tip.hash).toBe(block.hash);
+  });
+
+  it('takes a pushed block holding NaN and -Infinity, as a tutorial chain may', async () => {
+    const [h] = (await net.createNodes(1)) as [MemoryNode];
+    const block = validBlockAfter(h, [junk(JsonNumber.float(Number.NaN)), junk(JsonNumber.float(-Infinity))]);
+    const text = writeJson(block.json);
+    expect(text).toContain('NaN');
+    const answer = await h.app.inject({
+      method: 'POST',
+      url: '/peer/blocks',
+      payload: `{"block":${text},"sender":{"node_id":"${'b'.repeat(32)}","port":1}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(JSON.parse(answer.body)).toEqual({ status: 'appended' });
+    expect(h.node.tip.hash).toBe(block.hash);
+  });
+
+  it('bans a peer that delivers less work than it claimed', async () => {
+    const h = await net.createNode('H');
+    const s = await net.createNode('S');
+    const blocks = await net.mineMany(s, 2);
+    const liar = net.addLiar(net.allocateAddress().address, ({ method, path }) => {
+      if (path === '/peer/status') {
+        return {
+          status: 200,
+          body: { node_id: 'e'.repeat(32), profile: net.profile.name, ...net.profile.params, height: 3, work: '1000' },
+        };
+      }
+      if (method === 'POST' && path === '/peer/locate') return { status: 200, body: { common: 1, height: 3 } };
+      if (path.startsWith('/blocks?')) {
+        return { status: 200, body: `{"blocks":[${blocks.map((b) => writeJson(b.json)).join(',')}],"height":3}` };
+      }
+      return { status: 404, body: 'Not Found' };
+    });
+    h.network.registerPeers([liar]);
+    // The chain is valid and longer: adopted, but the lie about its work is a lie all the same.
+    const outcome = await net.resolve(h);
+    expect(reportOf(outcome.peers, liar)).toMatchObject({ status: 'bad-response', misbehaved: true });
+    expect(healthOf(h, liar).status).toBe('banned');
+  });
+
+  it('lets an honest address be learned although a stranger claimed it with another node id', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    const stranger = await a.app.inject({
+      method: 'POST',
+      url: '/peer/hello',
+      payload: { sender: { node_id: '7'.repeat(32), port: 1, advertise: `http://${b.address}` } },
+      remoteAddress: '10.0.0.250',
+    });
+    expect(JSON.parse(stranger.body).added).toBe(false);
+    const honest = await a.app.inject({
+      method: 'POST',
+      url: '/peer/hello',
+      payload: { sender: { node_id: b.node.nodeId, port: b.port } },
+      remoteAddress: b.host,
+    });
+    expect(JSON.parse(honest.body).added).toBe(true);
+  });
+
+  it('shares one round between callers resolving at the same time', async () => {
+    const [h] = (await net.createNodes(1)) as [MemoryNode];
+    let fetched = 0;
+    const peer = net.addLiar(net.allocateAddress().address, ({ path }) => {
+      if (path === '/chain') fetched++;
+      return path === '/chain'
+        ? { status: 200, body: `{"chain":[${writeJson(h.node.chain[0]?.json as JsonObject)}],"length":1}` }
+        : { status: 404, body: 'Not Found' };
+    });
+    h.network.registerPeers([peer]);
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => net.call(h, 'GET', '/nodes/resolve')));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(fetched).toBe(1);
   });
 });
