@@ -113,11 +113,27 @@ const parts: string[] = [];
 /** Where each transaction's text starts in the block's canonical text. */
 const txStarts: number[] = [];
 
-/** Canonical text of a transaction value: strings and numbers directly, anything else generically. */
-function valueText(value: JsonValue): string {
-  if (typeof value === 'string') return `"${pyStringBody(value)}"`;
-  if (value instanceof JsonNumber) return value.text;
-  return canonicalJson(value);
+/** Characters {@link pushValue} wrote, since its caller last reset it (summed per transaction). */
+let pushedLength = 0;
+
+/**
+ * Writes the canonical text of a transaction value into `parts` from `n`, and returns the next
+ * free slot: a string as its quotes and body in separate pieces (no new string per value), a number
+ * as its text, anything else (a client's list, object, boolean, null) through the generic encoder.
+ */
+function pushValue(value: JsonValue, n: number): number {
+  if (typeof value === 'string') {
+    const body = pyStringBody(value);
+    parts[n] = '"';
+    parts[n + 1] = body;
+    parts[n + 2] = '"';
+    pushedLength += body.length + 2;
+    return n + 3;
+  }
+  const text = value instanceof JsonNumber ? value.text : canonicalJson(value);
+  parts[n] = text;
+  pushedLength += text.length;
+  return n + 1;
 }
 
 /** Canonical text of a `previous_hash` value. */
@@ -126,8 +142,8 @@ function previousHashText(previousHash: JsonValue): string {
 }
 
 /**
- * `json.dumps(block, sort_keys=True)` of a tutorial block, and each transaction's own canonical text
- * (a slice of it). Joined once from a reused list of pieces: no ropes to flatten before hashing, and
+ * `json.dumps(block, sort_keys=True)` of a tutorial block; each transaction's own canonical text is
+ * a slice of it ({@link transactionText}). Joined once from a reused list of pieces: no ropes to flatten before hashing, and
  * no per-block array growth (young-generation GC was half of validation time before).
  */
 function encodeBlock(
@@ -136,7 +152,7 @@ function encodeBlock(
   proofText: string,
   timestampText: string,
   txs: readonly JsonObject[],
-): { canonical: string; txTexts: string[] } {
+): string {
   parts[0] = H_INDEX;
   parts[1] = indexText;
   parts[2] = H_PREV;
@@ -152,33 +168,33 @@ function encodeBlock(
   const count = txs.length;
   for (let t = 0; t < count; t++) {
     const tx = txs[t] as JsonObject;
-    const amount = valueText(tx.amount as JsonValue);
-    const recipient = valueText(tx.recipient as JsonValue);
-    const sender = valueText(tx.sender as JsonValue);
     if (t > 0) {
       parts[n++] = ', ';
       length += 2;
     }
     txStarts[t] = length;
+    pushedLength = 0;
     parts[n++] = T_AMOUNT;
-    parts[n++] = amount;
+    n = pushValue(tx.amount as JsonValue, n);
     parts[n++] = T_RECIPIENT;
-    parts[n++] = recipient;
+    n = pushValue(tx.recipient as JsonValue, n);
     parts[n++] = T_SENDER;
-    parts[n++] = sender;
+    n = pushValue(tx.sender as JsonValue, n);
     parts[n++] = '}';
-    length +=
-      T_AMOUNT.length + T_RECIPIENT.length + T_SENDER.length + 1 + amount.length + recipient.length + sender.length;
+    length += T_AMOUNT.length + T_RECIPIENT.length + T_SENDER.length + 1 + pushedLength;
   }
   parts[n++] = ']}';
   if (parts.length !== n) parts.length = n;
-  const canonical = parts.join('');
-  const txTexts: string[] = new Array(count);
-  for (let t = 0; t < count; t++) {
-    const end = t + 1 < count ? (txStarts[t + 1] as number) - 2 : canonical.length - 2;
-    txTexts[t] = canonical.slice(txStarts[t] as number, end);
-  }
-  return { canonical, txTexts };
+  return parts.join('');
+}
+
+/**
+ * Transaction `t`'s own canonical text within `canonical`, the text {@link encodeBlock} just made
+ * (a slice: no copy). Read before the next encodeBlock, which reuses the starts.
+ */
+function transactionText(canonical: string, t: number, count: number): string {
+  const end = t + 1 < count ? (txStarts[t + 1] as number) - 2 : canonical.length - 2;
+  return canonical.slice(txStarts[t] as number, end);
 }
 
 /** A block's JSON object, keys in the order the tutorial builds it, without a prototype. */
@@ -230,16 +246,17 @@ function exactKeys(value: JsonObject, keys: readonly string[]): string | null {
 
 /** The block `json` with its decoded parts: what the encoder and the rules need. */
 function makeBlock(json: JsonObject, height: number, txJson: readonly JsonObject[], prevText: string): Block {
-  const { canonical, txTexts } = encodeBlock(
+  const canonical = encodeBlock(
     String(height),
     prevText,
     (json.proof as JsonNumber).text,
     (json.timestamp as JsonNumber).text,
     txJson,
   );
-  const transactions: Transaction[] = new Array(txJson.length);
-  for (let t = 0; t < txJson.length; t++) {
-    const text = txTexts[t] as string;
+  const count = txJson.length;
+  const transactions: Transaction[] = new Array(count);
+  for (let t = 0; t < count; t++) {
+    const text = transactionText(canonical, t, count);
     transactions[t] = { json: txJson[t] as JsonObject, canonical: text, id: text };
   }
   const previousHash = json.previous_hash as JsonValue;
@@ -583,7 +600,7 @@ const EMPTY_BLOCK_BYTES = encodeBlock(
   '9'.repeat(24),
   '-1.7976931348623157e+308',
   [],
-).canonical.length;
+).length;
 
 /** The oldest pending transactions that fit in `budget` canonical bytes (with their separators). */
 function selectWithin(pending: readonly Transaction[], budget: number): Transaction[] {
