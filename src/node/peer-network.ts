@@ -175,8 +175,8 @@ function misbehaved(err: BlockforgeError, kind: PeerKindAdapter['kind']): boolea
   if (err instanceof PeerError) return err.misbehaved;
   if (!(err instanceof ChainRuleError)) return false;
   // A tutorial node adopts any chain its `valid_chain` passes (links and proofs of work only), so
-  // an honest one may relay a chain that breaks our other rules: only those two, and a lying
-  // envelope, are its own doing.
+  // an honest one may relay a chain that breaks our other rules: only those two, a lying envelope,
+  // and a genesis of other rules (a node running another profile) count against it.
   return kind !== 'tutorial' || TUTORIAL_FAULTS.has(err.code);
 }
 
@@ -187,6 +187,7 @@ const TUTORIAL_FAULTS = new Set<string>([
   ErrorCode.LengthMismatch,
   ErrorCode.ChainEnvelope,
   ErrorCode.ChainEmpty,
+  ErrorCode.GenesisInvalid,
 ]);
 
 /** Failures of this node itself (its disk, its shutdown): never held against the peer it was syncing with. */
