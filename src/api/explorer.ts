@@ -145,7 +145,7 @@ const TUTORIAL_ROUTES = new Set(['/mine', '/transactions/new', '/chain', '/nodes
 /** Groups of the API in the docs, in the order Swagger UI shows them. */
 const TAGS = [
   { name: 'tutorial', description: 'The five routes of the tutorial, exactly as it defines them' },
-  { name: 'extras', description: 'Read-only routes blockforge adds' },
+  { name: 'extras', description: 'Routes blockforge adds: reads, and removing a peer' },
   { name: 'explorer', description: 'What the block explorer uses: live events, hashes, address history' },
   { name: 'peer protocol', description: 'How blockforge nodes talk to each other' },
 ];
@@ -172,7 +172,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         description:
           'The node of the tutorial "build your own blockchain step by step", exactly: the five tutorial ' +
           'routes (/mine, /transactions/new, /chain, /nodes/register, /nodes/resolve) with their status ' +
-          'codes, field names and messages, plus read-only extras. Every error is ' +
+          'codes, field names and messages, plus extras. Every error is ' +
           '{"statusCode", "code", "error", "message"[, "field"]}. Bodies are JSON with or without a ' +
           'Content-Type. The block explorer is at /.',
       },

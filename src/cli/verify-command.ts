@@ -100,7 +100,7 @@ export function runVerify(file: string, options: VerifyOptions): number {
     const message = err instanceof Error ? err.message : String(err);
     report(
       { valid: false, file, code: (err as BlockforgeError).code ?? 'UNREADABLE', message },
-      `cannot read ${file}: ${message}`,
+      `blockforge: cannot read ${file}: ${message}`,
       'err',
     );
     return 2;

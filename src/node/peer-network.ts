@@ -816,7 +816,8 @@ export class PeerNetwork {
         if (this.verifyFailed.size > 4096) this.verifyFailed.delete(this.verifyFailed.keys().next().value as string);
         return false;
       }
-      if (this.registry.get(address.key)) return true;
+      // Already a peer, at this address or another (localhost and 127.0.0.1): not a second one.
+      if (this.registry.get(address.key) || this.registry.findByNodeId(nodeId)) return true;
       if (this.registry.count('learned') >= MAX_LEARNED_PEERS) return false;
       this.registry.track(address, 'learned');
       this.registry.succeeded(address.key, { kind: 'blockforge', nodeId });

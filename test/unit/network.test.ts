@@ -689,6 +689,25 @@ describe('what the review found', () => {
     expect(JSON.parse(honest.body).added).toBe(true);
   });
 
+  it('does not learn a second address for a peer it already has (localhost and 127.0.0.1)', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    a.network.registerPeers([b.address]);
+    await net.resolve(a); // A learns B's node id
+    // B answers at another address too (another spelling of its host), and says hello from there.
+    const alias = net.addLiar(net.allocateAddress().address, () => ({
+      status: 200,
+      body: { node_id: b.node.nodeId, profile: net.profile.name, ...net.profile.params, height: 1 },
+    }));
+    const hello = await a.app.inject({
+      method: 'POST',
+      url: '/peer/hello',
+      payload: { sender: { node_id: b.node.nodeId, port: 1, advertise: `http://${alias}` } },
+      remoteAddress: alias.slice(0, alias.lastIndexOf(':')),
+    });
+    expect(JSON.parse(hello.body).added).toBe(true);
+    expect(a.network.peers.map((p) => p.key)).toEqual([b.address]);
+  });
+
   it('shares one round between callers resolving at the same time', async () => {
     const [h] = (await net.createNodes(1)) as [MemoryNode];
     let fetched = 0;
