@@ -190,7 +190,7 @@ const schemas = {
     },
   },
   resolve: {
-    summary: 'Consensus: adopt the longest valid peer chain strictly longer than ours',
+    summary: 'Consensus: adopt the valid peer chain with the most work, if it has more than ours (the longest, here)',
     response: {
       200: {
         type: 'object',
@@ -198,6 +198,9 @@ const schemas = {
           message: { type: 'string' },
           chain: { type: 'array', items: block },
           new_chain: { type: 'array', items: block },
+          length: { type: 'integer' },
+          returned: { type: 'integer', description: 'transactions of our dropped blocks back in the mempool' },
+          dropped: { type: 'integer', description: 'pending transactions the adopted blocks already hold' },
           peers: { type: 'array', items: { type: 'object', additionalProperties: true } },
         },
       },
@@ -371,7 +374,9 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
       Buffer.concat([
         Buffer.from(`{"message":${JSON.stringify(message)},"${field}":`),
         node.blocksJson(),
-        Buffer.from(`,"length":${node.chain.length},"peers":${peers}}`),
+        Buffer.from(
+          `,"length":${node.chain.length},"returned":${outcome.returned},"dropped":${outcome.dropped},"peers":${peers}}`,
+        ),
       ]),
     );
   });

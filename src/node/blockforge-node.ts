@@ -474,10 +474,14 @@ export class BlockforgeNode {
     for (const diff of undone) after.undo(diff);
     for (const diff of branch.diffs) after.apply(diff);
     const pending: Transaction[] = [];
+    let pendingBytes = 0;
     for (const tx of reconciliation.pending) {
+      // The mempool's bounds hold after a switch too: what does not fit is dropped, newest last.
+      if (pending.length >= MAX_PENDING || pendingBytes + tx.canonical.length > MAX_PENDING_BYTES) break;
       try {
         this.profile.admitTransaction(tx, after, pending);
         pending.push(tx);
+        pendingBytes += tx.canonical.length;
       } catch {
         // No longer valid on this branch (spent, or its nonce used): dropped.
       }

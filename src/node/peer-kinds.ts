@@ -28,6 +28,11 @@ export const SYNC_PAGE = 500;
 export const MAX_LOCATOR = 128;
 /** Most blocks one sync may fetch. */
 const MAX_SYNC_BLOCKS = 2_000_000;
+/**
+ * Characters of block pages one sync fetches at most (about the bytes, as JSON is mostly ASCII):
+ * with the validated blocks kept until adoption, this bounds a sync's memory.
+ */
+const MAX_SYNC_BYTES = 256 * 1024 * 1024;
 /** Time one sync with one peer may take, all pages included. */
 const SYNC_DEADLINE_MS = 120_000;
 /** Small answers (status, locate, hello): a peer sending more is misbehaving. */
@@ -276,12 +281,12 @@ export const blockforgePeers: PeerKindAdapter = {
       forkHeight === 0 ? null : local.viewAt(forkHeight),
       MAX_PEER_BLOCK_BYTES,
     );
+    let received = 0;
     const fetchPage = async (from: number): Promise<JsonValue[]> => {
       const limit = Math.min(SYNC_PAGE, target - from + 1);
-      const page = parseJsonAnswer(
-        (await get(peer, `/blocks?from=${from}&limit=${limit}`, ctx, ctx.limits)).body,
-        CHAIN_MAX_DEPTH,
-      );
+      const body = (await get(peer, `/blocks?from=${from}&limit=${limit}`, ctx, ctx.limits)).body;
+      received += body.length;
+      const page = parseJsonAnswer(body, CHAIN_MAX_DEPTH);
       const blocks = page.blocks;
       if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > limit) {
         throw misbehaving(`/blocks?from=${from} answered ${Array.isArray(blocks) ? blocks.length : 'no'} blocks`);
@@ -289,6 +294,7 @@ export const blockforgePeers: PeerKindAdapter = {
       return blocks;
     };
     let next = forkHeight + 1;
+    let capped = false;
     let pending = next <= target ? fetchPage(next) : null;
     while (pending) {
       if (performance.now() > deadline) {
@@ -298,8 +304,12 @@ export const blockforgePeers: PeerKindAdapter = {
       }
       const blocks = await pending;
       next += blocks.length;
-      // Ask for the next page before validating this one: the peer serves while we hash.
-      pending = next <= target ? fetchPage(next) : null;
+      // Ask for the next page before validating this one: the peer serves while we hash. Past the
+      // byte budget, stop: what was fetched is adopted if it already beats our chain, and the next
+      // round goes on from there, so memory stays bounded however long the peer's chain.
+      const more = next <= target && received < MAX_SYNC_BYTES;
+      if (!more && next <= target) capped = true;
+      pending = more ? fetchPage(next) : null;
       pending?.catch(() => undefined); // observed below; a failure after an invalid page is moot
       const first = validator.height + 1;
       try {
@@ -322,7 +332,7 @@ export const blockforgePeers: PeerKindAdapter = {
     // sync stopped at its block limit).
     let delivered = local.workAt(forkHeight);
     for (const block of validator.result.blocks) delivered += block.work;
-    if (target === probe.height && delivered < probe.work) {
+    if (!capped && target === probe.height && delivered < probe.work) {
       throw misbehaving(`claimed a chain of work ${probe.work} but delivered one of work ${delivered}`);
     }
     return { forkHeight, branch: validator.result };

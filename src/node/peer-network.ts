@@ -733,8 +733,12 @@ export class PeerNetwork {
     let added = false;
     if (claim) {
       const known = this.registry.get(claim.address.key);
-      added = known !== undefined || (await this.verify(claim.address, claim.nodeId));
-      if (known && !this.registry.isBanned(known.key)) this.registry.succeeded(known.key, { kind: 'blockforge' });
+      // A known peer that was failing says it is back: checked like a stranger (dialing back), so
+      // that no one can reset a peer's backoff by naming it.
+      added =
+        known !== undefined && this.registry.failuresOf(known.key) === 0
+          ? true
+          : await this.verify(claim.address, claim.nodeId);
     }
     return fromPlain({
       node_id: this.node.nodeId,
@@ -816,8 +820,13 @@ export class PeerNetwork {
         if (this.verifyFailed.size > 4096) this.verifyFailed.delete(this.verifyFailed.keys().next().value as string);
         return false;
       }
-      // Already a peer, at this address or another (localhost and 127.0.0.1): not a second one.
-      if (this.registry.get(address.key) || this.registry.findByNodeId(nodeId)) return true;
+      // Already a peer (back after failing: healthy again), at this address or another
+      // (localhost and 127.0.0.1): not a second one.
+      if (this.registry.get(address.key)) {
+        this.registry.succeeded(address.key, { kind: 'blockforge', nodeId });
+        return true;
+      }
+      if (this.registry.findByNodeId(nodeId)) return true;
       if (this.registry.count('learned') >= MAX_LEARNED_PEERS) return false;
       this.registry.track(address, 'learned');
       this.registry.succeeded(address.key, { kind: 'blockforge', nodeId });

@@ -116,6 +116,11 @@ export class PeerRegistry {
     return this.states.delete(key);
   }
 
+  /** Failures in a row of the peer (0 when unknown). */
+  failuresOf(key: string): number {
+    return this.states.get(key)?.failures ?? 0;
+  }
+
   /** What kind of node the peer turned out to be. */
   kindOf(key: string): PeerKind {
     return this.states.get(key)?.kind ?? 'unknown';

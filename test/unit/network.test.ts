@@ -708,6 +708,34 @@ describe('what the review found', () => {
     expect(a.network.peers.map((p) => p.key)).toEqual([b.address]);
   });
 
+  it('does not let a hello naming a failing peer reset its backoff, unless that peer answers', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    a.network.registerPeers([b.address]);
+    net.partition([a], [b]);
+    await net.resolve(a);
+    expect(healthOf(a, b.address)).toMatchObject({ status: 'failing', failures: 1 });
+    // A stranger names B: B is still cut off, so nothing changes.
+    const stranger = await a.app.inject({
+      method: 'POST',
+      url: '/peer/hello',
+      payload: { sender: { node_id: b.node.nodeId, port: b.port } },
+      remoteAddress: b.host,
+    });
+    expect(JSON.parse(stranger.body).added).toBe(false);
+    expect(healthOf(a, b.address)).toMatchObject({ status: 'failing', failures: 1 });
+    // B is back and says so: checked, and healthy again.
+    net.heal();
+    net.advance(60);
+    const back = await a.app.inject({
+      method: 'POST',
+      url: '/peer/hello',
+      payload: { sender: { node_id: b.node.nodeId, port: b.port } },
+      remoteAddress: b.host,
+    });
+    expect(JSON.parse(back.body).added).toBe(true);
+    expect(healthOf(a, b.address)).toMatchObject({ status: 'ok', failures: 0 });
+  });
+
   it('shares one round between callers resolving at the same time', async () => {
     const [h] = (await net.createNodes(1)) as [MemoryNode];
     let fetched = 0;
