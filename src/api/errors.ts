@@ -146,7 +146,7 @@ function frameworkMessage(error: FastifyError, code: ErrorCodeValue, request: Fa
     case 'FST_ERR_BAD_URL':
       return `the URL ${JSON.stringify(request.url.slice(0, 200))} is not valid percent-encoding`;
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return 'a path parameter is longer than 100 characters';
+      return 'a path parameter is longer than 1,000 characters';
     default:
       return code === ErrorCode.BodyTooLarge ? 'the request body is too large' : error.message;
   }

@@ -172,7 +172,8 @@ export function finishJson(payload: string | Buffer, pretty: boolean): string | 
   return payload[payload.length - 1] === LF ? payload : Buffer.concat([payload, NEWLINE]);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte-order mark in the text, so the JSON parser refuses it (as Python's json does).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Builds (does not start) the HTTP server of `node`. */
 export async function buildServer(services: NodeServices, options: ServerOptions = {}): Promise<FastifyInstance> {

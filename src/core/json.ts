@@ -108,6 +108,9 @@ function floatText(source: string, value: number): string {
 
 const INTEGER_SOURCE = /^-?(?:0|[1-9][0-9]*)$/;
 
+/** The ints 0..9, shared by every parse (a JsonNumber is immutable). */
+const DIGITS: readonly JsonNumber[] = Array.from({ length: 10 }, (_, d) => JsonNumber.int(d));
+
 /** An object parsed from JSON; created without a prototype so keys like `__proto__` are inert. */
 export interface JsonObject {
   [key: string]: JsonValue;
@@ -479,6 +482,8 @@ class Parser {
       while (c >= 0x30 && c <= 0x39);
     }
     this.i = i;
+    // One shared object per digit: `[0,0,0,...]` would otherwise cost an object per 2 bytes of input.
+    if (isInteger && i - start === 1) return DIGITS[text.charCodeAt(start) - 0x30] as JsonNumber;
     if (isInteger && intDigits > MAX_INT_DIGITS) this.fail(ErrorCode.InvalidJson, 'integer too long');
     const source = text.slice(start, i);
     if (fractionStart > 0 && this.isShortFloat(intStart, intDigits, fractionStart, i)) {

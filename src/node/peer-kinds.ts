@@ -33,8 +33,8 @@ const MAX_SYNC_BLOCKS = 2_000_000;
  * with the validated blocks kept until adoption, this bounds a sync's memory.
  */
 const MAX_SYNC_BYTES = 256 * 1024 * 1024;
-/** Time one sync with one peer may take, all pages included. */
-const SYNC_DEADLINE_MS = 120_000;
+/** Time one automatic sync with one peer may take, all pages included. */
+export const SYNC_DEADLINE_MS = 120_000;
 /** Small answers (status, locate, hello): a peer sending more is misbehaving. */
 export const SMALL_ANSWER_BYTES = 64 * 1024;
 /**
@@ -84,6 +84,8 @@ export interface PeerContext {
   readonly limits: PeerRequestLimits;
   /** Limits for small answers. */
   readonly smallLimits: PeerRequestLimits;
+  /** Time one sync with one peer may take, all pages included. */
+  readonly syncDeadlineMs: number;
   readonly local: LocalChain;
 }
 
@@ -174,6 +176,11 @@ export const tutorialPeers: PeerKindAdapter = {
     }
     const value = parseAnswer(response.body, CHAIN_MAX_DEPTH);
     const chain = chainEnvelope(value);
+    // Python's valid_chain reads every block as a dict: a tutorial node never holds, so never
+    // serves, a chain with anything else in it.
+    if (!chain.every((block) => isJsonObject(block))) {
+      throw misbehaving('the chain holds a block that is not a JSON object');
+    }
     const local = ctx.local;
     // Tutorial peers exist only on tutorial networks, where every block's work is 1: a chain
     // without more blocks than ours cannot win and is not worth validating (the tutorial skips it too).
@@ -247,7 +254,7 @@ export const blockforgePeers: PeerKindAdapter = {
   },
 
   async fetchBranch(peer, probe, ctx) {
-    const deadline = performance.now() + SYNC_DEADLINE_MS;
+    const deadline = performance.now() + ctx.syncDeadlineMs;
     const local = ctx.local;
     const ours = local.chain;
     const locator = buildLocator(ours);
@@ -298,7 +305,7 @@ export const blockforgePeers: PeerKindAdapter = {
     let pending = next <= target ? fetchPage(next) : null;
     while (pending) {
       if (performance.now() > deadline) {
-        throw new PeerError(ErrorCode.PeerTimeout, `sync took longer than ${SYNC_DEADLINE_MS / 1000} s`, {
+        throw new PeerError(ErrorCode.PeerTimeout, `sync took longer than ${ctx.syncDeadlineMs / 1000} s`, {
           misbehaved: false,
         });
       }
@@ -315,14 +322,10 @@ export const blockforgePeers: PeerKindAdapter = {
       try {
         validator.add(blocks);
       } catch (err) {
-        // A later page that does not link to the one before: the peer switched branches between
-        // our two requests (an honest node does), not a forgery.
-        if (
-          first > forkHeight + 1 &&
-          err instanceof ChainRuleError &&
-          err.code === ErrorCode.PreviousHashMismatch &&
-          err.blockIndex === first
-        ) {
+        // A page that does not link to the block before it: the peer switched branches between our
+        // requests (an honest node does), not a forgery.
+        // The same on the first page: the peer answered /peer/locate, then moved to another branch.
+        if (err instanceof ChainRuleError && err.code === ErrorCode.PreviousHashMismatch && err.blockIndex === first) {
           throw changedDuringSync("the peer's chain changed during the sync; the next round starts again");
         }
         throw err;

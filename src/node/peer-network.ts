@@ -29,12 +29,14 @@ import {
   blockforgePeers,
   type LocalChain,
   MAX_LOCATOR,
+  misbehaving,
   NotThisKind,
   type PeerContext,
   type PeerKindAdapter,
   type Probe,
   parseJsonAnswer,
   SMALL_ANSWER_BYTES,
+  SYNC_DEADLINE_MS,
   tutorialPeers,
 } from './peer-kinds.js';
 import { type PeerHealth, PeerRegistry } from './peer-registry.js';
@@ -89,6 +91,16 @@ export const MAX_LEARNED_PEERS = 64;
  * (2, 4, 8, 16 s) about half a minute of being unreachable.
  */
 const LEARNED_MAX_FAILURES = 5;
+
+/** Time one peer's sync may take within a `/nodes/resolve`, all pages included. */
+const MANUAL_SYNC_DEADLINE_MS = 30_000;
+
+/**
+ * Automatic rounds between two hellos to every registered blockforge peer (a minute at the default
+ * interval): a peer that missed or dropped our hello (its checks were busy, it restarted) learns us
+ * again.
+ */
+const HELLO_EVERY_ROUNDS = 6;
 
 /** Fewest seconds between two syncs a peer's pushes may trigger (each peer one at a time). */
 const PUSH_SYNC_INTERVAL_S = 2;
@@ -175,8 +187,8 @@ function misbehaved(err: BlockforgeError, kind: PeerKindAdapter['kind']): boolea
   if (err instanceof PeerError) return err.misbehaved;
   if (!(err instanceof ChainRuleError)) return false;
   // A tutorial node adopts any chain its `valid_chain` passes (links and proofs of work only), so
-  // an honest one may relay a chain that breaks our other rules: only those two, a lying envelope,
-  // and a genesis of other rules (a node running another profile) count against it.
+  // an honest one may relay a chain that breaks our other rules (a genesis of other rules too):
+  // only those two, and a lying envelope, count against it.
   return kind !== 'tutorial' || TUTORIAL_FAULTS.has(err.code);
 }
 
@@ -187,7 +199,6 @@ const TUTORIAL_FAULTS = new Set<string>([
   ErrorCode.LengthMismatch,
   ErrorCode.ChainEnvelope,
   ErrorCode.ChainEmpty,
-  ErrorCode.GenesisInvalid,
 ]);
 
 /** Failures of this node itself (its disk, its shutdown): never held against the peer it was syncing with. */
@@ -207,6 +218,9 @@ export class PeerNetwork {
   private readonly options: NetworkOptions;
   private readonly transport: PeerTransport;
   private readonly context: PeerContext;
+  private readonly manualContext: PeerContext;
+  /** Automatic rounds run so far (every few, registered peers get a hello again). */
+  private periodicRounds = 0;
   private readonly seenBlocks = new RecentSet(4_096);
   private readonly seenTransactions = new RecentSet(65_536);
   private readonly selfHosts = localHosts();
@@ -252,8 +266,12 @@ export class PeerNetwork {
       transport,
       limits: this.options.peerLimits,
       smallLimits: { ...this.options.peerLimits, maxBytes: SMALL_ANSWER_BYTES },
+      syncDeadlineMs: SYNC_DEADLINE_MS,
       local: node,
     };
+    // A resolve someone waits for gives each peer's sync less time: a peer serving a long chain
+    // slowly must not hold the answer for minutes (the automatic rounds go on with it).
+    this.manualContext = { ...this.context, syncDeadlineMs: MANUAL_SYNC_DEADLINE_MS };
     for (const row of store.loadPeers()) this.registry.track(parsePeerAddress(row.address), 'registered');
   }
 
@@ -402,6 +420,13 @@ export class PeerNetwork {
 
   private periodic(): void {
     if (this.stopped || this.roundRunning) return;
+    if (++this.periodicRounds % HELLO_EVERY_ROUNDS === 0) {
+      for (const peer of this.peers) {
+        if (this.registry.originOf(peer.key) === 'registered' && this.registry.kindOf(peer.key) === 'blockforge') {
+          void this.hello(peer);
+        }
+      }
+    }
     const due = this.peers.filter((p) => this.registry.isAvailable(p.key));
     if (due.length > 0) void this.syncRound(due, false).catch(() => undefined);
   }
@@ -450,7 +475,11 @@ export class PeerNetwork {
         if (this.stopped || probe.work <= this.node.chainWork) break;
         const started = performance.now();
         try {
-          const { forkHeight, branch } = await candidate.adapter.fetchBranch(candidate.peer, probe, this.context);
+          const { forkHeight, branch } = await candidate.adapter.fetchBranch(
+            candidate.peer,
+            probe,
+            manual ? this.manualContext : this.context,
+          );
           reorg = branch.blocks.length > 0 ? this.node.adoptBranch(forkHeight, branch, candidate.peer.key) : null;
           if (reorg) {
             adopted = candidate;
@@ -519,6 +548,11 @@ export class PeerNetwork {
         probe = await adapter.probe(peer, this.context);
       } catch (err) {
         if (!(err instanceof NotThisKind)) throw err;
+        // A learned peer was learned by answering as a blockforge node: one that stops doing so is
+        // not treated as a tutorial node (whose whole /chain this node would then download).
+        if (this.registry.originOf(peer.key) === 'learned') {
+          throw misbehaving('a learned peer no longer answers /peer/status as a blockforge node');
+        }
         this.registry.markTutorial(peer.key);
         adapter = tutorialPeers;
         probe = await adapter.probe(peer, this.context);
@@ -558,7 +592,8 @@ export class PeerNetwork {
     }
     const bad = misbehaved(err, kind);
     const status = err instanceof ChainRuleError ? 'invalid' : (STATUS_OF_CODE[err.code] ?? 'failed');
-    if (err.code !== ErrorCode.PeerIsSelf && !LOCAL_FAULTS.has(err.code)) {
+    if (err.code === ErrorCode.PeerIsSelf) this.removeSelf(peer.key);
+    else if (!LOCAL_FAULTS.has(err.code)) {
       if (bad) this.registry.ban(peer.key, `${err.code}: ${err.message}`);
       else this.failed(peer.key, `${err.code}: ${err.message}`);
     }
@@ -619,6 +654,16 @@ export class PeerNetwork {
       // Any other answer: it refused our data (it may be on another fork); not a failure to reach it.
       else if (err.httpStatus !== undefined) return;
       else this.failed(peer.key, `${err.code}: ${err.message}`);
+    }
+  }
+
+  /** A peer that turned out to be this node (a name of this host): removed, from storage too. */
+  private removeSelf(key: string): void {
+    try {
+      this.removePeer(key);
+      this.logger.info({ peer: key }, 'peer is this node itself: removed');
+    } catch {
+      // A full disk: it stays, and is found to be this node again next round.
     }
   }
 
@@ -728,8 +773,8 @@ export class PeerNetwork {
    * never stored, so a stranger cannot fill the peer table with made-up ports.
    */
   async receiveHello(value: JsonValue, remote: string | undefined): Promise<JsonObject> {
-    const body = isJsonObject(value) ? value : undefined;
-    const claim = this.claimOf(body?.sender, remote);
+    const body = requireObject(value, 'sender');
+    const claim = this.claimOf(body.sender, remote);
     let added = false;
     if (claim) {
       const known = this.registry.get(claim.address.key);
@@ -748,18 +793,16 @@ export class PeerNetwork {
   }
 
   /**
-   * The peer a push comes from, when it is one we know (by the address it claims, or by its node
-   * id). An unknown sender is checked by dialing back (in the background) and learned if its
-   * address answers as the node it claims to be.
+   * The peer a push comes from, when it is one we know by the address it claims (not by the node id
+   * it claims: anyone may name another node's id, and must not stop our relaying to it). An unknown
+   * sender is checked by dialing back (in the background) and learned if its address answers as the
+   * node it claims to be (one node under two addresses stays one peer: see verify).
    */
   private originOf(sender: JsonValue | undefined, remote: string | undefined): PeerAddress | null {
     const claim = this.claimOf(sender, remote);
     if (!claim) return null;
     const known = this.registry.get(claim.address.key);
     if (known) return known;
-    // The same node under another address (a proxy, localhost vs 127.0.0.1): not a second peer.
-    const sameNode = this.registry.findByNodeId(claim.nodeId);
-    if (sameNode) return sameNode;
     void this.verify(claim.address, claim.nodeId);
     return null;
   }

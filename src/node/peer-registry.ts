@@ -144,7 +144,8 @@ export class PeerRegistry {
     state.lastSeen = this.clock();
     state.failures = 0;
     state.retryAt = null;
-    state.lastError = null;
+    // A ban's reason stays while the ban lasts (a push to it may still succeed meanwhile).
+    if (state.bannedUntil === null || state.bannedUntil <= this.clock()) state.lastError = null;
     if (info.kind) state.kind = info.kind;
     if (info.height !== undefined) state.height = info.height;
     if (info.nodeId !== undefined) state.nodeId = info.nodeId;

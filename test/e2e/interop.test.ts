@@ -91,7 +91,9 @@ describe('profiles do not mix', () => {
     await post(forge, '/nodes/register', JSON.stringify({ nodes: [python.url] }));
     const resolved = await call(`${forge.url}/nodes/resolve`);
     expect(resolved.json().message).toBe('Our chain is authoritative');
-    expect(resolved.json().peers[0]).toMatchObject({ status: 'invalid', code: 'GENESIS_INVALID', misbehaved: true });
+    // Invalid for us, but not a fault of the peer's: a tutorial node adopts any chain its valid_chain
+    // passes (links and proofs only), so an honest one may hold a genesis of other rules.
+    expect(resolved.json().peers[0]).toMatchObject({ status: 'invalid', code: 'GENESIS_INVALID', misbehaved: false });
     expect((await chainOf(forge)).length).toBe(1);
     await Promise.all([python.stop(), forge.stop()]);
   });

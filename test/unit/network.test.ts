@@ -751,3 +751,110 @@ describe('what the review found', () => {
     expect(fetched).toBe(1);
   });
 });
+
+describe('what the red team found', () => {
+  it('does not treat a learned peer that stops answering as a blockforge node as a tutorial node', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    b.network.registerPeers([a.address]);
+    net.start(b);
+    await net.settle();
+    expect(healthOf(a, b.address).origin).toBe('learned');
+    // B's address now answers like a tutorial node with a huge junk /chain.
+    await net.remove(b);
+    let chainAsked = 0;
+    net.addLiar(b.address, ({ path }) => {
+      if (path === '/chain') chainAsked++;
+      return path === '/chain'
+        ? { status: 200, body: `{"chain":[${'0,'.repeat(999)}0],"length":1000}` }
+        : { status: 404, body: 'Not Found' };
+    });
+    const outcome = await net.resolve(a);
+    expect(reportOf(outcome.peers, b.address)).toMatchObject({ misbehaved: true });
+    expect(chainAsked).toBe(0);
+    expect(healthOf(a, b.address).status).toBe('banned');
+  });
+
+  it('bans a tutorial peer whose chain holds something that is not a block', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    const junk = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/chain'
+        ? { status: 200, body: `{"chain":[${'0,'.repeat(99)}0],"length":100}` }
+        : { status: 404, body: 'Not Found' },
+    );
+    a.network.registerPeers([junk]);
+    expect(reportOf((await net.resolve(a)).peers, junk)).toMatchObject({ misbehaved: true });
+    expect(healthOf(a, junk).status).toBe('banned');
+  });
+
+  it('does not ban a peer whose first page no longer links to the fork point (it moved meanwhile)', async () => {
+    const [a, s] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    await net.mineMany(s, 3); // another branch: block 2 of it does not link to anything of A's but genesis
+    await net.mineMany(a, 1);
+    const pages = s.node.chain.slice(2).map((b) => writeJson(b.json));
+    const moved = net.addLiar(net.allocateAddress().address, ({ method, path }) => {
+      if (path === '/peer/status') {
+        return {
+          status: 200,
+          body: { node_id: 'e'.repeat(32), profile: net.profile.name, ...net.profile.params, height: 4, work: '4' },
+        };
+      }
+      // It says it shares our block 2, then serves a branch that does not build on it.
+      if (method === 'POST' && path === '/peer/locate') return { status: 200, body: { common: 2, height: 4 } };
+      if (path.startsWith('/blocks?')) return { status: 200, body: `{"blocks":[${pages.join(',')}],"height":4}` };
+      return { status: 404, body: 'Not Found' };
+    });
+    a.network.registerPeers([moved]);
+    const outcome = await net.resolve(a);
+    expect(reportOf(outcome.peers, moved)).toMatchObject({ status: 'bad-response', misbehaved: false });
+    expect(healthOf(a, moved).status).toBe('failing');
+  });
+
+  it('relays to a peer whose node id a stranger claims', async () => {
+    const [a, c] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    a.network.registerPeers([c.address]);
+    net.start(a);
+    await net.settle();
+    const id = 'c'.repeat(32);
+    const pushed = await a.app.inject({
+      method: 'POST',
+      url: '/peer/transactions',
+      payload: {
+        id,
+        transaction: { sender: 's', recipient: 'r', amount: 1 },
+        sender: { node_id: c.node.nodeId, port: 9 },
+      },
+      remoteAddress: '10.0.0.250',
+    });
+    expect(JSON.parse(pushed.body)).toEqual({ status: 'added' });
+    await net.settle();
+    expect(c.node.pendingTransactions.length).toBe(1);
+  });
+
+  it('removes a peer that turns out to be this node itself', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    const alias = net.addLiar(net.allocateAddress().address, () => ({
+      status: 200,
+      body: { node_id: a.node.nodeId, height: 1 },
+      headers: { 'x-blockforge-node-id': a.node.nodeId },
+    }));
+    a.network.registerPeers([alias]);
+    const outcome = await net.resolve(a);
+    expect(reportOf(outcome.peers, alias).status).toBe('self');
+    expect(a.network.peers).toEqual([]);
+  });
+
+  it('refuses a hello that is not an object, and a body with a byte-order mark', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    for (const payload of ['[1]', 'null', '{}']) {
+      const res = await a.app.inject({ method: 'POST', url: '/peer/hello', payload });
+      expect(res.statusCode, payload).toBe(400);
+    }
+    const bom = await a.app.inject({
+      method: 'POST',
+      url: '/transactions/new',
+      payload: '\ufeff{"sender": "a", "recipient": "b", "amount": 1}',
+    });
+    expect(bom.statusCode).toBe(400);
+    expect(JSON.parse(bom.body).code).toBe('INVALID_JSON');
+  });
+});
