@@ -665,7 +665,7 @@ describe('what the review found', () => {
       return { status: 404, body: 'Not Found' };
     });
     h.network.registerPeers([liar]);
-    // The chain is valid and longer: adopted, but the lie about its work is a lie all the same.
+    // The blocks are valid, but less work than claimed is a lie: the peer is banned, nothing adopted.
     const outcome = await net.resolve(h);
     expect(reportOf(outcome.peers, liar)).toMatchObject({ status: 'bad-response', misbehaved: true });
     expect(healthOf(h, liar).status).toBe('banned');
