@@ -7,14 +7,23 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, type JsonValue, writeJson } from '../core/json.js';
-import { PAGE_BYTES } from '../node/limits.js';
+import { MAX_PEER_BLOCK_BYTES, PAGE_BYTES } from '../node/limits.js';
 import type { NodeServices } from '../node/open-node.js';
 import { MAX_LOCATOR, SYNC_PAGE } from '../node/peer-network.js';
 import { ERROR_SCHEMA, sendJson } from './errors.js';
 import { BODY_JUDGED_BY_HANDLER, errorResponses } from './routes.js';
 
-/** Largest pushed block accepted (a block holds at most the mempool's 250,000 transactions). */
-const BLOCK_PUSH_LIMIT = 32 * 1024 * 1024;
+/**
+ * Largest pushed body: the largest block accepted from a peer (16 MiB of canonical JSON, never less
+ * on the wire) and a MiB for its envelope.
+ */
+const BLOCK_PUSH_LIMIT = MAX_PEER_BLOCK_BYTES + 1024 * 1024;
+
+/**
+ * Pushed blocks read at once: each big body is parsed whole before its shape can be judged, so a
+ * flood of them must queue at the door, not in memory (one more gets 503 with Retry-After).
+ */
+const MAX_PUSHES_IN_FLIGHT = 2;
 
 const sender = {
   type: 'object',
@@ -52,6 +61,7 @@ function body(request: FastifyRequest): JsonValue {
 
 /** Registers the peer protocol routes of `node`. */
 export function registerPeerRoutes(app: FastifyInstance, { node, network }: NodeServices): void {
+  let pushesInFlight = 0;
   app.get(
     '/peer/status',
     {
@@ -157,6 +167,21 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
     '/peer/blocks',
     {
       bodyLimit: BLOCK_PUSH_LIMIT,
+      onRequest: (request, reply, done) => {
+        if (pushesInFlight >= MAX_PUSHES_IN_FLIGHT) {
+          reply.header('retry-after', '1');
+          done(
+            new BlockforgeError(ErrorCode.Busy, `already reading ${pushesInFlight} pushed blocks; push again later`),
+          );
+          return;
+        }
+        pushesInFlight++;
+        reply.raw.once('close', () => {
+          pushesInFlight--;
+        });
+        void request;
+        done();
+      },
       schema: {
         summary: 'Push a block: appended if it extends our tip; a sync starts if the sender is ahead',
         body: {

@@ -21,6 +21,9 @@ import { registerExplorer, registerOpenApi } from './explorer.js';
 import { registerPeerRoutes } from './peer-routes.js';
 import { registerRoutes } from './routes.js';
 
+/** Most connections open at once (browsers' event streams are capped at 100 of them). */
+export const MAX_CONNECTIONS = 2_048;
+
 /** Largest request body accepted (413 above). */
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -309,5 +312,8 @@ export async function buildServer(services: NodeServices, options: ServerOptions
   registerPeerRoutes(app, services);
   registerExplorer(app, services);
   await app.ready();
+  // Open connections are file descriptors: a client holding thousands half-sent must not use them
+  // all (new connections past the cap are closed at once; the slow ones time out).
+  app.server.maxConnections = MAX_CONNECTIONS;
   return app;
 }

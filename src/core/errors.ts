@@ -44,6 +44,7 @@ export const ErrorCode = {
   PeerTooLarge: 'PEER_TOO_LARGE',
   PeerHttpStatus: 'PEER_HTTP_STATUS',
   PeerBadResponse: 'PEER_BAD_RESPONSE',
+  PeerChainMoved: 'PEER_CHAIN_MOVED',
   PeerIsSelf: 'PEER_IS_SELF',
   PeerBanned: 'PEER_BANNED',
   // The node itself.
@@ -56,6 +57,7 @@ export const ErrorCode = {
   InvalidOption: 'INVALID_OPTION',
   ShuttingDown: 'SHUTTING_DOWN',
   MempoolFull: 'MEMPOOL_FULL',
+  Busy: 'BUSY',
   TooManyStreams: 'TOO_MANY_STREAMS',
   ExplorerNotBuilt: 'EXPLORER_NOT_BUILT',
   Internal: 'INTERNAL',

@@ -316,7 +316,10 @@ export class BlockforgeNode {
    * admits it against the tip's state. Resolves, once it is on disk, with the height of the block
    * it is expected in.
    */
-  submitTransaction(tx: Transaction, origin: { id?: string; peer?: string } = {}): Promise<number> {
+  submitTransaction(
+    tx: Transaction,
+    origin: { id?: string; peer?: string; source?: 'client' | 'peer' } = {},
+  ): Promise<number> {
     this.assertOpen();
     if (this.mempool.size >= MAX_PENDING || this.mempool.bytes + tx.canonical.length > MAX_PENDING_BYTES) {
       throw new BlockforgeError(
@@ -330,7 +333,7 @@ export class BlockforgeNode {
       tx,
       // Gossip id: lets peers drop a transaction they already relayed.
       id: origin.id ?? randomUUID().replaceAll('-', ''),
-      source: origin.peer === undefined ? 'client' : 'peer',
+      source: origin.source ?? (origin.peer === undefined ? 'client' : 'peer'),
       ...(origin.peer === undefined ? {} : { peer: origin.peer }),
     };
     return this.ingest.submit(item);

@@ -109,7 +109,7 @@ export const misbehaving = (message: string): PeerError =>
 
 /** The chain, ours or the peer's, moved during a sync: no one's fault, try again next round. */
 const changedDuringSync = (message: string): PeerError =>
-  new PeerError(ErrorCode.PeerBadResponse, message, { misbehaved: false });
+  new PeerError(ErrorCode.PeerChainMoved, message, { misbehaved: false });
 
 const selfError = (): PeerError =>
   new PeerError(ErrorCode.PeerIsSelf, 'this address is this node itself', { misbehaved: false });
@@ -176,10 +176,12 @@ export const tutorialPeers: PeerKindAdapter = {
     }
     const value = parseAnswer(response.body, CHAIN_MAX_DEPTH);
     const chain = chainEnvelope(value);
-    // Python's valid_chain reads every block as a dict: a tutorial node never holds, so never
-    // serves, a chain with anything else in it.
-    if (!chain.every((block) => isJsonObject(block))) {
-      throw misbehaving('the chain holds a block that is not a JSON object');
+    // Python's valid_chain reads every block's proof, and every block's previous_hash after the
+    // first: a tutorial node never holds, so never serves, a chain without them.
+    const readable = (block: JsonValue, k: number): boolean =>
+      isJsonObject(block) && block.proof !== undefined && (k === 0 || block.previous_hash !== undefined);
+    if (!chain.every(readable)) {
+      throw misbehaving("the chain holds a block that the tutorial's own valid_chain cannot read");
     }
     const local = ctx.local;
     // Tutorial peers exist only on tutorial networks, where every block's work is 1: a chain

@@ -53,7 +53,10 @@ export interface ChainNode extends LocalChain {
   /** Switches to a validated branch if it has more work. */
   adoptBranch(forkHeight: number, branch: ValidatedBranch, peer?: string): Reorg | null;
   /** Adds a transaction (parsed by the profile's policy) to the mempool. */
-  submitTransaction(tx: Transaction, origin?: { id?: string; peer?: string }): Promise<number>;
+  submitTransaction(
+    tx: Transaction,
+    origin?: { id?: string; peer?: string; source?: 'client' | 'peer' },
+  ): Promise<number>;
 }
 
 /** Options of the peer network. */
@@ -91,6 +94,9 @@ export const MAX_LEARNED_PEERS = 64;
  * (2, 4, 8, 16 s) about half a minute of being unreachable.
  */
 const LEARNED_MAX_FAILURES = 5;
+
+/** Syncs in a row with a peer whose chain "moved" before that peer counts as misbehaving. */
+const MAX_MOVED_SYNCS = 3;
 
 /** Time one peer's sync may take within a `/nodes/resolve`, all pages included. */
 const MANUAL_SYNC_DEADLINE_MS = 30_000;
@@ -160,6 +166,7 @@ const STATUS_OF_CODE: Record<string, string> = {
   [ErrorCode.PeerTooLarge]: 'too-large',
   [ErrorCode.PeerHttpStatus]: 'http-error',
   [ErrorCode.PeerBadResponse]: 'bad-response',
+  [ErrorCode.PeerChainMoved]: 'moved',
   [ErrorCode.InvalidJson]: 'bad-response',
   [ErrorCode.DuplicateKey]: 'bad-response',
   [ErrorCode.JsonTooDeep]: 'bad-response',
@@ -228,6 +235,8 @@ export class PeerNetwork {
   private roundRunning = false;
   /** The `/nodes/resolve` round running now, shared by every caller. */
   private manualRound: Promise<ResolveOutcome> | null = null;
+  /** Syncs in a row whose chain moved underneath, per peer (reset when a sync with it completes). */
+  private readonly moved = new Map<string, number>();
   /** Peers whose pushes have a sync waiting or running. */
   private readonly pushSyncs = new Set<string>();
   /** When each peer's last push-triggered sync ended. */
@@ -481,6 +490,7 @@ export class PeerNetwork {
             manual ? this.manualContext : this.context,
           );
           reorg = branch.blocks.length > 0 ? this.node.adoptBranch(forkHeight, branch, candidate.peer.key) : null;
+          this.moved.delete(candidate.peer.key);
           if (reorg) {
             adopted = candidate;
             candidate.report = {
@@ -590,7 +600,14 @@ export class PeerNetwork {
       const message = err instanceof Error ? err.message : String(err);
       return { peer: peer.key, status: 'failed', code: ErrorCode.Internal, misbehaved: false, reason: message, ms };
     }
-    const bad = misbehaved(err, kind);
+    let bad = misbehaved(err, kind);
+    // A chain that moved during one sync is no one's fault; one that "moves" in sync after sync is a
+    // peer serving pages that never link (each costing us a download and a parse).
+    if (err.code === ErrorCode.PeerChainMoved) {
+      const strikes = (this.moved.get(peer.key) ?? 0) + 1;
+      this.moved.set(peer.key, strikes);
+      if (strikes >= MAX_MOVED_SYNCS) bad = true;
+    }
     const status = err instanceof ChainRuleError ? 'invalid' : (STATUS_OF_CODE[err.code] ?? 'failed');
     if (err.code === ErrorCode.PeerIsSelf) this.removeSelf(peer.key);
     else if (!LOCAL_FAULTS.has(err.code)) {
@@ -742,7 +759,9 @@ export class PeerNetwork {
   receiveBlock(value: JsonValue, remote: string | undefined): OfferResult {
     const body = requireObject(value, 'block');
     const origin = this.originOf(body.sender, remote);
-    const result = this.node.offerBlock(body.block as JsonValue, origin?.key);
+    // Not told who sent it: a claimed origin would keep the block from being pushed to the peer it
+    // names (anyone can name one). Pushing it back to its real sender costs one "known".
+    const result = this.node.offerBlock(body.block as JsonValue);
     // Only a block we now have is "seen": one we are still to sync must be announced once adopted.
     if (result === 'known') this.seenBlocks.add(this.node.profile.decodeBlock(body.block as JsonValue, 0).hash);
     if (origin && result === 'ahead') this.syncSoon(origin);
@@ -755,7 +774,8 @@ export class PeerNetwork {
    */
   async receiveTransaction(value: JsonValue, remote: string | undefined): Promise<'added' | 'known'> {
     const body = requireObject(value, 'transaction');
-    const origin = this.originOf(body.sender, remote);
+    // Learns the sender if it is a node we can dial back; who it claims to be changes nothing else.
+    this.originOf(body.sender, remote);
     const id = body.id;
     if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id)) {
       throw new BlockforgeError(ErrorCode.InvalidBody, 'id must be 32 lowercase hex digits', { field: 'id' });
@@ -763,7 +783,7 @@ export class PeerNetwork {
     if (this.seenTransactions.has(id)) return 'known';
     const tx = this.node.profile.parseTransaction(body.transaction as JsonValue);
     this.seenTransactions.add(id);
-    await this.node.submitTransaction(tx, { id, ...(origin ? { peer: origin.key } : {}) });
+    await this.node.submitTransaction(tx, { id, source: 'peer' }); // no claimed origin: see receiveBlock
     return 'added';
   }
 

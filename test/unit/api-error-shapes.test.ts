@@ -96,12 +96,12 @@ describe('errors made by Node and Fastify, not by a route', () => {
     expect(json.message).toContain('1 MiB limit');
   });
 
-  it('names the 32 MiB limit of POST /peer/blocks, not the server-wide 1 MiB', async () => {
+  it('names the 17 MiB limit of POST /peer/blocks, not the server-wide 1 MiB', async () => {
     const answer = await raw([
       'POST /peer/blocks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{',
     ]);
     const { json } = expectErrorAnswer(answer, 413, 'BODY_TOO_LARGE');
-    expect(json.message).toContain('32 MiB');
+    expect(json.message).toContain('17 MiB');
     expect(json.message).not.toContain('1 MiB');
   });
 

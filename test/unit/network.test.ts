@@ -805,8 +805,13 @@ describe('what the red team found', () => {
     });
     a.network.registerPeers([moved]);
     const outcome = await net.resolve(a);
-    expect(reportOf(outcome.peers, moved)).toMatchObject({ status: 'bad-response', misbehaved: false });
+    expect(reportOf(outcome.peers, moved)).toMatchObject({ status: 'moved', misbehaved: false });
     expect(healthOf(a, moved).status).toBe('failing');
+    // Once is no one's fault; sync after sync, it is a peer serving pages that never link.
+    await net.resolve(a);
+    const third = await net.resolve(a);
+    expect(reportOf(third.peers, moved)).toMatchObject({ status: 'moved', misbehaved: true });
+    expect(healthOf(a, moved).status).toBe('banned');
   });
 
   it('relays to a peer whose node id a stranger claims', async () => {
@@ -856,5 +861,68 @@ describe('what the red team found', () => {
     });
     expect(bom.statusCode).toBe(400);
     expect(JSON.parse(bom.body).code).toBe('INVALID_JSON');
+  });
+});
+
+describe('what the second red-team pass found', () => {
+  it('bans a tutorial peer whose chain its own valid_chain could not read ([{}, {}, ...])', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    const junk = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/chain'
+        ? { status: 200, body: `{"chain":[${'{},'.repeat(99)}{}],"length":100}` }
+        : { status: 404, body: 'Not Found' },
+    );
+    a.network.registerPeers([junk]);
+    expect(reportOf((await net.resolve(a)).peers, junk)).toMatchObject({ misbehaved: true });
+    expect(healthOf(a, junk).status).toBe('banned');
+  });
+
+  it('pushes a block on to the peer a stranger names as its sender', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    net.connect(a, b);
+    net.start(a, b);
+    await net.settle();
+    // A valid next block on A's tip, pushed by a stranger naming B as its sender.
+    const template = net.profile.blockTemplate(a.node.viewAt(a.node.chain.length), 'f'.repeat(32));
+    const { proof } = searchProof(template.puzzle, 0, 1e8);
+    const next = template.seal(proof as number, [], net.now);
+    const pushed = await a.app.inject({
+      method: 'POST',
+      url: '/peer/blocks',
+      payload: `{"block":${writeJson(next.json)},"sender":{"node_id":"${'e'.repeat(32)}","port":1,"advertise":"http://${b.address}"}}`,
+      headers: { 'content-type': 'application/json' },
+      remoteAddress: '10.0.0.250',
+    });
+    expect(JSON.parse(pushed.body)).toEqual({ status: 'appended' });
+    await net.settle();
+    expect(b.node.tip.hash).toBe(next.hash);
+  });
+
+  it('reads at most two pushed blocks at once (503 BUSY beyond)', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    const big = `{"block":{"x":[${'{},'.repeat(500_000)}{}]},"sender":{"node_id":"${'e'.repeat(32)}","port":1}}`;
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        a.app.inject({
+          method: 'POST',
+          url: '/peer/blocks',
+          payload: big,
+          headers: { 'content-type': 'application/json' },
+        }),
+      ),
+    );
+    const statuses = answers.map((r) => r.statusCode).sort();
+    expect(statuses).toContain(503);
+    const busy = answers.find((r) => r.statusCode === 503);
+    expect(JSON.parse(busy?.body ?? '{}').code).toBe('BUSY');
+    expect(busy?.headers['retry-after']).toBe('1');
+    // Nothing stays counted: one at a time is read again.
+    const after = await a.app.inject({
+      method: 'POST',
+      url: '/peer/blocks',
+      payload: big,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(after.statusCode).toBe(422);
   });
 });
