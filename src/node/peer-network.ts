@@ -685,6 +685,28 @@ export class PeerNetwork {
   }
 
   /**
+   * Makes room among the learned peers for a newcomer at `height`: a banned one goes first, else the
+   * lowest one if the newcomer is higher. So the table cannot be held by nodes that serve nothing
+   * (they get banned once they lie) or that stay behind; the registered peers are never touched.
+   */
+  private evictLearnedFor(height: number): boolean {
+    let victim: { key: string; height: number } | null = null;
+    for (const health of this.registry.health()) {
+      if (health.origin !== 'learned') continue;
+      if (health.status === 'banned') {
+        victim = { key: health.address, height: -1 };
+        break;
+      }
+      const h = health.height ?? 0;
+      if (h < height && (victim === null || h < victim.height)) victim = { key: health.address, height: h };
+    }
+    if (!victim) return false;
+    this.registry.remove(victim.key);
+    this.logger.info({ peer: victim.key }, 'learned peer replaced by a newcomer');
+    return true;
+  }
+
+  /**
    * A peer failed (unreachable, slow): it is backed off; a learned peer that keeps failing is dropped
    * (it says hello again when it is back). A few failures in a row, not one: a short partition must
    * not cut two nodes apart for good when only one of them registered the other.
@@ -875,9 +897,11 @@ export class PeerNetwork {
       return Promise.resolve(false);
     }
     const check = (async (): Promise<boolean> => {
+      let height = 0;
       try {
         const probe = await blockforgePeers.probe(address, this.context);
         if (probe.nodeId !== nodeId) throw new Error('another node answers at that address');
+        height = probe.height;
       } catch {
         this.verifyFailed.set(claimKey, this.clock());
         if (this.verifyFailed.size > 4096) this.verifyFailed.delete(this.verifyFailed.keys().next().value as string);
@@ -890,9 +914,9 @@ export class PeerNetwork {
         return true;
       }
       if (this.registry.findByNodeId(nodeId)) return true;
-      if (this.registry.count('learned') >= MAX_LEARNED_PEERS) return false;
+      if (this.registry.count('learned') >= MAX_LEARNED_PEERS && !this.evictLearnedFor(height)) return false;
       this.registry.track(address, 'learned');
-      this.registry.succeeded(address.key, { kind: 'blockforge', nodeId });
+      this.registry.succeeded(address.key, { kind: 'blockforge', height, nodeId });
       this.logger.info({ peer: address.key }, 'peer learned');
       this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
       return true;

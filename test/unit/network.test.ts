@@ -926,3 +926,43 @@ describe('what the second red-team pass found', () => {
     expect(after.statusCode).toBe(422);
   });
 });
+
+describe('a full table of learned peers', () => {
+  it('makes room for a newcomer ahead of the lowest one, never touching registered peers', async () => {
+    const [a, c] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    const registered = net.allocateAddress().address;
+    a.network.registerPeers([registered]);
+    // 64 nodes that answer as blockforge nodes at height 1 fill the learned table.
+    for (let k = 0; k < 64; k++) {
+      const id = k.toString(16).padStart(32, '0');
+      const address = net.addLiar(net.allocateAddress().address, () => ({
+        status: 200,
+        body: { node_id: id, profile: net.profile.name, ...net.profile.params, height: 1 },
+      }));
+      const [host, port] = [
+        address.slice(0, address.lastIndexOf(':')),
+        Number(address.slice(address.lastIndexOf(':') + 1)),
+      ];
+      const hello = await a.app.inject({
+        method: 'POST',
+        url: '/peer/hello',
+        payload: { sender: { node_id: id, port } },
+        remoteAddress: host,
+      });
+      expect(JSON.parse(hello.body).added).toBe(true);
+    }
+    expect(a.network.peers.length).toBe(65);
+    // An honest node ahead of them says hello: one of them makes room.
+    await net.mineMany(c, 2);
+    const hello = await a.app.inject({
+      method: 'POST',
+      url: '/peer/hello',
+      payload: { sender: { node_id: c.node.nodeId, port: c.port } },
+      remoteAddress: c.host,
+    });
+    expect(JSON.parse(hello.body).added).toBe(true);
+    expect(a.network.peers.map((p) => p.key)).toContain(c.address);
+    expect(a.network.peers.map((p) => p.key)).toContain(registered);
+    expect(a.network.peers.length).toBe(65);
+  });
+});
