@@ -13,6 +13,7 @@ export const ErrorCode = {
   JsonTooDeep: 'JSON_TOO_DEEP',
   // Requests from clients.
   MissingValues: 'MISSING_VALUES',
+  InvalidAddress: 'INVALID_ADDRESS',
   InvalidTransaction: 'INVALID_TRANSACTION',
   ReservedSender: 'RESERVED_SENDER',
   InvalidNodes: 'INVALID_NODES',
