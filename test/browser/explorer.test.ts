@@ -192,8 +192,9 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
         .toBe(alone[field].message);
       expect(await page.locator(`#tx-${field}`).getAttribute('aria-invalid'), field).toBe('true');
     }
-    // The form was still sent, and the keyboard is at the first field in error.
-    expect(session.httpErrors.filter((e) => e === '400 POST /transactions/new')).toHaveLength(4);
+    // The form was still sent (its answer may come after the page's own checks are shown), and the
+    // keyboard is at the first field in error.
+    await expect.poll(() => session.httpErrors.filter((e) => e === '400 POST /transactions/new').length).toBe(4);
     expect(await sender.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await call(`${node.url}/transactions/pending`).then((a) => a.json().count)).toBe(0);
 
