@@ -74,6 +74,18 @@ export interface LiarAnswer {
 /** A scripted peer: answers every request made to its address. */
 export type LiarHandler = (request: LiarRequest) => LiarAnswer | Promise<LiarAnswer>;
 
+/**
+ * A scripted tutorial node: answers `GET /chain` with `chainText` (counted by `onChain`) and 404 to
+ * everything else, as a node with only the tutorial's routes does.
+ */
+export function tutorialPeer(chainText: string, onChain: () => void = () => undefined): LiarHandler {
+  return ({ method, path }) => {
+    if (method !== 'GET' || path !== '/chain') return { status: 404, body: 'Not Found' };
+    onChain();
+    return { status: 200, body: chainText };
+  };
+}
+
 /** One exchange on the network, for assertions and failure messages. */
 export interface ExchangeRecord {
   readonly from: string;

@@ -16,7 +16,7 @@ import { InlineSolver } from '../../src/node/miner.js';
 import { extendChain } from '../support/forge.js';
 import { cleanupAll } from '../support/harness.js';
 import { inProcessNode } from '../support/in-process.js';
-import { MemoryNetwork } from '../support/memory-network.js';
+import { MemoryNetwork, tutorialPeer } from '../support/memory-network.js';
 
 afterAll(cleanupAll);
 
@@ -99,9 +99,7 @@ describe('blocks from peers over the accepted size', () => {
     if (!a) throw new Error('no node');
     const chain = chainWithBigBlock(MAX_PEER_BLOCK_BYTES + 1024);
     const text = `{"chain":[${chain.map((b) => writeJson(b.json)).join(',')}],"length":${chain.length}}`;
-    const tutorial = net.addLiar(net.allocateAddress().address, ({ path }) =>
-      path === '/chain' ? { status: 200, body: text } : { status: 404, body: 'Not Found' },
-    );
+    const tutorial = net.addLiar(net.allocateAddress().address, tutorialPeer(text));
     a.network.registerPeers([tutorial]);
     const outcome = await net.resolve(a);
     const report = outcome.peers.find((r) => r.peer === tutorial);

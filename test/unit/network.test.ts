@@ -20,6 +20,7 @@ import {
   MemoryNetwork,
   type MemoryNode,
   pendingTransactions,
+  tutorialPeer,
 } from '../support/memory-network.js';
 
 let net: MemoryNetwork;
@@ -381,11 +382,7 @@ describe('lying and failing peers', () => {
     const s = await net.createNode('S');
     await net.mineMany(s, 3);
     const chain = s.node.blocksJson().toString('utf8');
-    const liar = net.addLiar(net.allocateAddress().address, ({ method, path }) =>
-      method === 'GET' && path === '/chain'
-        ? { status: 200, body: `{"chain":${chain},"length":50}` }
-        : { status: 404, body: { message: 'Not Found' } },
-    );
+    const liar = net.addLiar(net.allocateAddress().address, tutorialPeer(`{"chain":${chain},"length":50}`));
     const before = h.node.tip.hash;
     h.network.registerPeers([liar]);
 
@@ -604,10 +601,9 @@ describe('what the review found', () => {
     const chain = s.node.chain.map((b) => parseJson(writeJson(b.json)) as JsonObject);
     const txs = (chain[2] as JsonObject).transactions as JsonObject[];
     (txs[txs.length - 1] as JsonObject).amount = JsonNumber.int(2);
-    const odd = net.addLiar(net.allocateAddress().address, ({ path }) =>
-      path === '/chain'
-        ? { status: 200, body: `{"chain":[${chain.map((b) => writeJson(b)).join(',')}],"length":3}` }
-        : { status: 404, body: 'Not Found' },
+    const odd = net.addLiar(
+      net.allocateAddress().address,
+      tutorialPeer(`{"chain":[${chain.map((b) => writeJson(b)).join(',')}],"length":3}`),
     );
     h.network.registerPeers([odd]);
     const outcome = await net.resolve(h);
@@ -624,9 +620,7 @@ describe('what the review found', () => {
     const t = await net.createNode('T');
     const block = validBlockAfter(t, [junk(deep)]);
     const text = `{"chain":[${[...t.node.chain, block].map((b) => writeJson(b.json)).join(',')}],"length":2}`;
-    const deepPeer = net.addLiar(net.allocateAddress().address, ({ path }) =>
-      path === '/chain' ? { status: 200, body: text } : { status: 404, body: 'Not Found' },
-    );
+    const deepPeer = net.addLiar(net.allocateAddress().address, tutorialPeer(text));
     h.network.registerPeers([deepPeer]);
     expect(reportOf((await net.resolve(h)).peers, deepPeer).status).toBe('adopted');
     expect(h.node.tip.hash).toBe(block.hash);
@@ -739,12 +733,10 @@ describe('what the review found', () => {
   it('shares one round between callers resolving at the same time', async () => {
     const [h] = (await net.createNodes(1)) as [MemoryNode];
     let fetched = 0;
-    const peer = net.addLiar(net.allocateAddress().address, ({ path }) => {
-      if (path === '/chain') fetched++;
-      return path === '/chain'
-        ? { status: 200, body: `{"chain":[${writeJson(h.node.chain[0]?.json as JsonObject)}],"length":1}` }
-        : { status: 404, body: 'Not Found' };
-    });
+    const peer = net.addLiar(
+      net.allocateAddress().address,
+      tutorialPeer(`{"chain":[${writeJson(h.node.chain[0]?.json as JsonObject)}],"length":1}`, () => fetched++),
+    );
     h.network.registerPeers([peer]);
     const answers = await Promise.all([1, 2, 3, 4, 5].map(() => net.call(h, 'GET', '/nodes/resolve')));
     expect(answers.every((a) => a.status === 200)).toBe(true);
@@ -762,12 +754,10 @@ describe('what the red team found', () => {
     // B's address now answers like a tutorial node with a huge junk /chain.
     await net.remove(b);
     let chainAsked = 0;
-    net.addLiar(b.address, ({ path }) => {
-      if (path === '/chain') chainAsked++;
-      return path === '/chain'
-        ? { status: 200, body: `{"chain":[${'0,'.repeat(999)}0],"length":1000}` }
-        : { status: 404, body: 'Not Found' };
-    });
+    net.addLiar(
+      b.address,
+      tutorialPeer(`{"chain":[${'0,'.repeat(999)}0],"length":1000}`, () => chainAsked++),
+    );
     const outcome = await net.resolve(a);
     expect(reportOf(outcome.peers, b.address)).toMatchObject({ misbehaved: true });
     expect(chainAsked).toBe(0);
@@ -776,10 +766,9 @@ describe('what the red team found', () => {
 
   it('bans a tutorial peer whose chain holds something that is not a block', async () => {
     const [a] = (await net.createNodes(1)) as [MemoryNode];
-    const junk = net.addLiar(net.allocateAddress().address, ({ path }) =>
-      path === '/chain'
-        ? { status: 200, body: `{"chain":[${'0,'.repeat(99)}0],"length":100}` }
-        : { status: 404, body: 'Not Found' },
+    const junk = net.addLiar(
+      net.allocateAddress().address,
+      tutorialPeer(`{"chain":[${'0,'.repeat(99)}0],"length":100}`),
     );
     a.network.registerPeers([junk]);
     expect(reportOf((await net.resolve(a)).peers, junk)).toMatchObject({ misbehaved: true });
@@ -867,10 +856,9 @@ describe('what the red team found', () => {
 describe('what the second red-team pass found', () => {
   it('bans a tutorial peer whose chain its own valid_chain could not read ([{}, {}, ...])', async () => {
     const [a] = (await net.createNodes(1)) as [MemoryNode];
-    const junk = net.addLiar(net.allocateAddress().address, ({ path }) =>
-      path === '/chain'
-        ? { status: 200, body: `{"chain":[${'{},'.repeat(99)}{}],"length":100}` }
-        : { status: 404, body: 'Not Found' },
+    const junk = net.addLiar(
+      net.allocateAddress().address,
+      tutorialPeer(`{"chain":[${'{},'.repeat(99)}{}],"length":100}`),
     );
     a.network.registerPeers([junk]);
     expect(reportOf((await net.resolve(a)).peers, junk)).toMatchObject({ misbehaved: true });
