@@ -142,11 +142,22 @@ function packageVersion(): string {
 /** The tutorial's own routes; every other route is blockforge's. */
 const TUTORIAL_ROUTES = new Set(['/mine', '/transactions/new', '/chain', '/nodes/register', '/nodes/resolve']);
 
+/** The routes of networks with accounts and headers (ledger-routes.ts). */
+const LEDGER_ROUTES = new Set([
+  '/transactions',
+  '/transactions/:id',
+  '/accounts/:address',
+  '/accounts/:address/transactions',
+  '/headers',
+  '/genesis',
+]);
+
 /** Groups of the API in the docs, in the order Swagger UI shows them. */
 const TAGS = [
   { name: 'tutorial', description: 'The five routes of the tutorial, exactly as it defines them' },
   { name: 'extras', description: 'Routes blockforge adds: reads, and removing a peer' },
   { name: 'explorer', description: 'What the block explorer uses: live events, hashes, address history' },
+  { name: 'ledger', description: 'Accounts (the ledger profile): signed payments, balances, proofs, headers' },
   { name: 'peer protocol', description: 'How blockforge nodes talk to each other' },
 ];
 
@@ -155,6 +166,7 @@ export function tagOf(url: string): string {
   if (TUTORIAL_ROUTES.has(url)) return 'tutorial';
   if (url.startsWith('/peer/') || url === '/blocks') return 'peer protocol';
   if (url === '/events' || url === '/addresses' || url.endsWith('/hash')) return 'explorer';
+  if (LEDGER_ROUTES.has(url)) return 'ledger';
   return 'extras';
 }
 

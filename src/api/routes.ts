@@ -120,7 +120,9 @@ const schemas = {
       },
       ...errorResponses({
         ...BODY_ERRORS,
-        400: 'MISSING_VALUES ("Missing values: amount"), INVALID_TRANSACTION, RESERVED_SENDER, or a body that is not a JSON object',
+        400:
+          'MISSING_VALUES ("Missing values: amount"), INVALID_TRANSACTION, RESERVED_SENDER, or a body that is not a JSON object; ' +
+          'SIGNED_TRANSACTIONS_ONLY on a network of accounts (send a signed payment to POST /transactions)',
       }),
       503: { ...ERROR_SCHEMA, description: 'MEMPOOL_FULL: the pending list is full until a block is mined' },
     },
@@ -305,10 +307,12 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
     const { block, mining } = await node.mine();
     const out = newJsonObject();
     out.message = 'New Block Forged';
-    // The tutorial's answer: the block's fields but its timestamp (as far as the block has them).
-    for (const key of ['index', 'transactions', 'proof', 'previous_hash']) {
-      const value = block.json[key];
-      if (value !== undefined) out[key] = value;
+    // The tutorial's answer: the block's fields but its timestamp (a ledger block's: its header
+    // and transactions), then its height and hash for profiles whose JSON does not show them.
+    for (const [key, value] of Object.entries(block.json)) if (key !== 'timestamp') out[key] = value;
+    if (block.json.index === undefined) {
+      out.height = fromPlain(block.height);
+      out.hash = block.hash;
     }
     out.tries = fromPlain(mining.tries);
     out.seconds = fromPlain(Math.round(mining.seconds * 1e6) / 1e6);
@@ -319,6 +323,14 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
     '/transactions/new',
     { schema: schemas.newTransaction, ...BODY_JUDGED_BY_HANDLER },
     async (request, reply) => {
+      // A network of accounts takes signed payments only (POST /transactions, ledger-routes.ts).
+      if (node.profile.accounts) {
+        throw new BlockforgeError(
+          ErrorCode.SignedTransactionsOnly,
+          'this network needs signed transactions: send one with `blockforge wallet send --to ADDRESS --amount COINS`, ' +
+            'or POST /transactions with a signed payment (docs/ledger-protocol.md section 3)',
+        );
+      }
       const body = objectBody(
         request.body,
         ErrorCode.InvalidBody,

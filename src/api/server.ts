@@ -18,6 +18,7 @@ import type { NodeServices } from '../node/open-node.js';
 import { NODE_ID_HEADER } from '../node/peer-client.js';
 import { clientErrorBody, errorBody, errorOf, handleError, sendError } from './errors.js';
 import { registerExplorer, registerOpenApi } from './explorer.js';
+import { registerLedgerRoutes } from './ledger-routes.js';
 import { registerPeerRoutes } from './peer-routes.js';
 import { registerRoutes } from './routes.js';
 
@@ -309,6 +310,8 @@ export async function buildServer(services: NodeServices, options: ServerOptions
   // The OpenAPI generator first: it documents only the routes added after it.
   await registerOpenApi(app);
   registerRoutes(app, services);
+  // After the tutorial's: /transactions/new must be found before /transactions/:id (405's Allow).
+  registerLedgerRoutes(app, services);
   registerPeerRoutes(app, services);
   registerExplorer(app, services);
   await app.ready();

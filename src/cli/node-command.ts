@@ -1,10 +1,17 @@
 /** `blockforge node`: runs a node until SIGINT/SIGTERM. */
 
-import { resolve as resolvePath } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { buildServer } from '../api/server.js';
-import { BlockforgeError } from '../core/errors.js';
+import { BlockforgeError, ErrorCode } from '../core/errors.js';
+import { parseJson } from '../core/json.js';
+import { type GenesisSpec, parseGenesis } from '../core/ledger/genesis.js';
+import { newSecretKey } from '../core/ledger/keys.js';
+import { createKeystore, keystoreJson, parseKeystore } from '../core/ledger/keystore.js';
+import { isLedgerProfile, type LedgerProfile } from '../core/ledger/ledger-profile.js';
 import type { KernelName } from '../core/pow-kernel.js';
 import { createProfile } from '../core/profiles.js';
+import { verifySignatureFast } from '../node/ed25519-verify.js';
 import { closeNode, type NodeServices, openNode } from '../node/open-node.js';
 import { createLogger, type LogFormat } from './log-format.js';
 
@@ -15,6 +22,10 @@ export interface NodeCommandOptions {
   dataDir?: string;
   profile: string;
   difficulty?: number;
+  /** Ledger: the genesis file (the built-in devnet when omitted). */
+  genesis?: string;
+  /** Ledger: who the block rewards pay (a wallet of the node's own when omitted). */
+  minerAddress?: string;
   peer?: string[];
   threads?: number;
   kernel?: KernelName;
@@ -38,14 +49,26 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   const logger = createLogger(options.logLevel, options.logFormat);
   const dataDir = options.dataDir ? resolvePath(options.dataDir) : defaultDataDir(options.port);
   let services: NodeServices;
+  let beneficiary: string | undefined;
+  let minerNote = '';
   try {
-    const profile = createProfile(
-      options.profile,
-      options.difficulty === undefined ? {} : { difficulty: options.difficulty },
-    );
+    if (options.profile !== 'ledger' && (options.genesis !== undefined || options.minerAddress !== undefined)) {
+      throw new BlockforgeError(ErrorCode.InvalidOption, '--genesis and --miner-address are for --profile ledger');
+    }
+    const profile = createProfile(options.profile, {
+      ...(options.difficulty === undefined ? {} : { difficulty: options.difficulty }),
+      ...(options.genesis === undefined ? {} : { genesis: readGenesis(options.genesis) }),
+      verifySignature: verifySignatureFast,
+    });
+    if (isLedgerProfile(profile)) {
+      const miner = await minerAddress(profile, dataDir, options.minerAddress);
+      beneficiary = miner.address;
+      minerNote = miner.note;
+    }
     services = openNode({
       dataDir,
       profile,
+      ...(beneficiary === undefined ? {} : { beneficiary }),
       port: options.port,
       logger,
       miner: {
@@ -103,8 +126,64 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
       node.profile.params,
     )
       .map(([k, v]) => `, ${k} ${v}`)
-      .join('')}, node id ${node.nodeId}, data ${dataDir})`,
+      .join('')}, node id ${node.nodeId}, data ${dataDir})${minerNote}`,
   );
+}
+
+/** Reads and checks a genesis file (INVALID_GENESIS naming the field, or the file's problem). */
+function readGenesis(file: string): GenesisSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new BlockforgeError(
+      ErrorCode.InvalidGenesis,
+      `cannot read the genesis file ${file}: ${(err as Error).message}`,
+    );
+  }
+  try {
+    return parseGenesis(parseJson(text));
+  } catch (err) {
+    throw new BlockforgeError(ErrorCode.InvalidGenesis, `${file}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Who a ledger node's rewards pay: `--miner-address`, checked against the network's prefix, or a
+ * wallet of the node's own in its data folder (made at first start, unencrypted so the node can
+ * start unattended; said in the startup line).
+ */
+async function minerAddress(
+  profile: LedgerProfile,
+  dataDir: string,
+  given: string | undefined,
+): Promise<{ address: string; note: string }> {
+  if (given !== undefined) {
+    try {
+      profile.accounts.parseAddress(given);
+    } catch (err) {
+      throw new BlockforgeError(ErrorCode.InvalidOption, `--miner-address: ${(err as Error).message}`);
+    }
+    return { address: given, note: `; mining to ${given}` };
+  }
+  const file = join(dataDir, 'miner-wallet.json');
+  if (existsSync(file)) {
+    const keystore = parseKeystore(JSON.parse(readFileSync(file, 'utf8')));
+    if (keystore.network !== profile.genesis.hrp) {
+      throw new BlockforgeError(
+        ErrorCode.DataDirMismatch,
+        `${file} holds a key for addresses "${keystore.network}1...", this network's are "${profile.genesis.hrp}1..."`,
+      );
+    }
+    return { address: keystore.address, note: `; mining to ${keystore.address} (the node's own wallet, ${file})` };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const keystore = await createKeystore(newSecretKey(), profile.genesis.hrp, null);
+  writeFileSync(file, keystoreJson(keystore), { mode: 0o600, flag: 'wx' });
+  return {
+    address: keystore.address,
+    note: `; mining to ${keystore.address}, a new wallet of the node's own (${file}, unencrypted: keep the folder private, or start with --miner-address)`,
+  };
 }
 
 function fail(err: unknown): never {

@@ -8,7 +8,7 @@ import type { Block, StateDiff, StateView } from './block.js';
 import { describe } from './describe.js';
 import { BlockforgeError, ChainRuleError, ErrorCode } from './errors.js';
 import { isJsonObject, JsonNumber, type JsonValue } from './json.js';
-import type { ChainView, RuleProfile } from './profile.js';
+import type { BlockHeader, ChainView, HeaderChainView, HeaderRules, RuleProfile } from './profile.js';
 
 /** Blocks that passed every rule, each with what it changed in the state. */
 export interface ValidatedBranch {
@@ -197,4 +197,58 @@ export function totalWork(blocks: readonly Block[]): bigint {
   let work = 0n;
   for (const block of blocks) work += block.work;
   return work;
+}
+
+/**
+ * Validates a branch's headers in parts (a headers-first sync fetches them page after page): each
+ * header decoded (shape, hash, proof of work) and connected to the one before (height, link,
+ * target, time), on top of our chain's block `parent.height`. What the headers claim in work is
+ * then real work, checked before any body is fetched.
+ */
+export class HeaderValidator {
+  private readonly added: BlockHeader[] = [];
+  private workSum = 0n;
+  private readonly view: HeaderChainView;
+
+  constructor(
+    private readonly rules: HeaderRules,
+    parent: ChainView,
+  ) {
+    const added = this.added;
+    const base = parent.height;
+    this.view = {
+      get height() {
+        return base + added.length;
+      },
+      header(h: number): BlockHeader {
+        if (h > base) {
+          const header = added[h - base - 1];
+          if (header) return header;
+          throw new RangeError(`no header ${h}`);
+        }
+        return rules.headerOf(parent.block(h));
+      },
+    };
+  }
+
+  /** Validates untrusted `values` as the next headers. Throws a ChainRuleError naming the first bad one. */
+  add(values: readonly JsonValue[]): this {
+    for (const value of values) {
+      const header = this.rules.decodeHeader(value, this.view.height + 1);
+      this.rules.connectHeader(header, this.view);
+      this.added.push(header);
+      this.workSum += header.work;
+    }
+    return this;
+  }
+
+  /** The headers validated so far, in order. */
+  get headers(): readonly BlockHeader[] {
+    return this.added;
+  }
+
+  /** Total work of the headers validated so far. */
+  get work(): bigint {
+    return this.workSum;
+  }
 }

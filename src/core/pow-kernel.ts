@@ -12,7 +12,7 @@
  * digits and the message has the same length.
  */
 
-import { type PowChallenge, type SearchResult, searchProof } from './pow.js';
+import { meetsChallenge, type PowChallenge, powDigest, type SearchResult, searchProof } from './pow.js';
 import { SHA256_IV, sha256Compress } from './sha256.js';
 
 /** A proof search implementation. */
@@ -97,10 +97,19 @@ export function createTsKernel(): PowKernel {
     const meets = zerosTest(challenge.difficulty);
     const { bytes, blocks, digitPos, digits } = layout(challenge, String(from));
     const word = (k: number): number => state[k] as number;
+    // The blocks before the one where the digits start never change: hashed once (the midstate).
+    const first = Math.floor(digitPos / 64);
+    const midstate = new Uint32Array(SHA256_IV);
+    for (let block = 0; block < first; block++) sha256Compress(midstate, bytes, block * 64, w);
     for (let proof = from; proof < to; proof++) {
-      state.set(SHA256_IV);
-      for (let block = 0; block < blocks; block++) sha256Compress(state, bytes, block * 64, w);
-      if (meets(word)) return proof;
+      state.set(midstate);
+      for (let block = first; block < blocks; block++) sha256Compress(state, bytes, block * 64, w);
+      if (
+        meets(word) &&
+        (challenge.target === undefined || meetsChallenge(challenge, powDigest(challenge, String(proof))))
+      ) {
+        return proof;
+      }
       incrementDigits(bytes, digitPos, digits);
     }
     return null;
@@ -158,8 +167,15 @@ export function createWasmKernel(module: WebAssembly.Module): PowKernel {
       memory.fill(0);
       memory.set(start === from ? message.bytes : layout(challenge, String(start)).bytes);
       const offset = wasm.scan(message.blocks, message.digitPos, message.digits, count, challenge.difficulty);
-      if (offset >= 0) return start + offset;
-      start += count;
+      if (offset < 0) {
+        start += count;
+        continue;
+      }
+      const found = start + offset;
+      // A digest with the target's leading zeros may still be above the target: go on after it.
+      if (challenge.target === undefined || meetsChallenge(challenge, powDigest(challenge, String(found))))
+        return found;
+      start = found + 1;
     }
     return null;
   };

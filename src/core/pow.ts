@@ -16,6 +16,12 @@ export interface PowChallenge {
   readonly suffix: string;
   /** Leading hex zeros required (1..64). */
   readonly difficulty: number;
+  /**
+   * A 256-bit target (64 lowercase hex) the digest, read as a big-endian integer, must not exceed
+   * (the ledger's rule). `difficulty` is then the target's leading hex zeros (at least 1): kernels
+   * find digests with that many zeros, and each candidate is checked against the target.
+   */
+  readonly target?: string;
 }
 
 /** Largest proof a search will try: proofs are JS numbers in the search (2^53 - 1). */
@@ -44,9 +50,26 @@ export function meetsDifficulty(digest: string, difficulty: number): boolean {
   return digest.startsWith(ZEROS.slice(0, difficulty));
 }
 
+/** True when `digest` meets the challenge: its leading zeros, and its target when it has one. */
+export function meetsChallenge(challenge: PowChallenge, digest: string): boolean {
+  if (!meetsDifficulty(digest, challenge.difficulty)) return false;
+  // Equal-length lowercase hex compares as the numbers it writes.
+  return challenge.target === undefined || digest <= challenge.target;
+}
+
 /** True when `proofText` (decimal integer text) solves `challenge`. */
 export function checkProof(challenge: PowChallenge, proofText: string): boolean {
-  return meetsDifficulty(powDigest(challenge, proofText), challenge.difficulty);
+  return meetsChallenge(challenge, powDigest(challenge, proofText));
+}
+
+/**
+ * The leading hex zeros every digest at or below `target` has (at least 1, the kernels' least):
+ * what a kernel searches for before a candidate is compared with the target itself.
+ */
+export function zerosOfTarget(target: string): number {
+  let zeros = 0;
+  while (zeros < 64 && target[zeros] === '0') zeros++;
+  return Math.min(64, Math.max(1, zeros));
 }
 
 /** Result of a proof search over a range. */
@@ -63,9 +86,10 @@ export interface SearchResult {
  */
 export function searchProof(challenge: PowChallenge, from: number, to: number): SearchResult {
   const zeros = ZEROS.slice(0, challenge.difficulty);
-  const { prefix, suffix } = challenge;
+  const { prefix, suffix, target } = challenge;
   for (let proof = from; proof < to; proof++) {
-    if (oneShotHash('sha256', prefix + proof + suffix, 'hex').startsWith(zeros)) {
+    const digest = oneShotHash('sha256', prefix + proof + suffix, 'hex');
+    if (digest.startsWith(zeros) && (target === undefined || digest <= target)) {
       return { proof, tries: proof - from + 1 };
     }
   }

@@ -12,7 +12,7 @@
  */
 
 import type { Block, StateDiff, StateView, Transaction } from './block.js';
-import type { JsonValue } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
 import type { PowChallenge } from './pow.js';
 
 /** The chain a new block extends, as far as a rule may look: its ancestors and the state after them. */
@@ -37,6 +37,51 @@ export interface BlockTemplate {
    * whose puzzle commits to the contents selects when the template is made and ignores `pending`.
    */
   seal(proof: number, pending: readonly Transaction[], timestampSeconds: number): Block;
+}
+
+/** A block's header: what a proof of work covers, checked before the block's body is fetched. */
+export interface BlockHeader {
+  readonly height: number;
+  readonly hash: string;
+  readonly parentHash: string | null;
+  readonly work: bigint;
+  /** The header as served on `/headers`. */
+  readonly json: JsonObject;
+}
+
+/** A chain of headers as far as a header rule may look back. */
+export interface HeaderChainView {
+  /** Height of the header being extended (at least 1: the genesis is never fetched as a header). */
+  readonly height: number;
+  /** The header at `height` (1-based) on this branch; callers ask only for 1..{@link height}. */
+  header(height: number): BlockHeader;
+}
+
+/**
+ * Header rules of a profile whose proof of work commits to a block's contents through a header
+ * (the ledger): a sync checks a branch's headers, and so its work, before it downloads any body.
+ */
+export interface HeaderRules {
+  /** The header of a decoded block. */
+  headerOf(block: Block): BlockHeader;
+  /** Context-free header rules (shape, hash, proof of work). Throws a ChainRuleError. */
+  decodeHeader(value: JsonValue, position: number): BlockHeader;
+  /** Header rules in context (height, link, target, time). Throws a ChainRuleError. */
+  connectHeader(header: BlockHeader, parent: HeaderChainView): void;
+}
+
+/** Account queries of a profile with balances (the ledger), for the API. */
+export interface AccountRules {
+  /** Checks an address from a client; returns it as the profile writes it. Throws INVALID_ADDRESS. */
+  parseAddress(text: string): string;
+  /** An account as the API shows it: its state at the tip and the effect of pending transactions. */
+  describeAccount(address: string, tip: ChainView, pending: readonly Transaction[]): JsonObject;
+  /** Whether `tx` moves coins from or to `address`. */
+  involves(tx: Transaction, address: string): boolean;
+  /** A transaction's fields as the API shows them (sender address, amount, fee...). */
+  describeTransaction(tx: Transaction): JsonObject;
+  /** The merkle inclusion proof of `block`'s transaction `index`, as the API serves it. */
+  inclusionProof(block: Block, index: number): JsonObject;
 }
 
 /** The consensus rules and block-building policy of one kind of chain. Pure: no I/O, no clock. */
@@ -75,8 +120,29 @@ export interface RuleProfile {
   /**
    * Policy: whether `tx` may join a mempool that already holds `pending`, against the state at the
    * tip (a ledger checks balance and nonce; the tutorial needs nothing). Throws a BlockforgeError.
+   * Returns the pending transaction `tx` replaces (the ledger's replacement by fee), if any.
    */
-  admitTransaction(tx: Transaction, state: StateView, pending: readonly Transaction[]): void;
+  admitTransaction(tx: Transaction, state: StateView, pending: readonly Transaction[]): Transaction | undefined;
+
+  /**
+   * Policy: the pending transactions that a new tip with state `state` makes invalid for good (a
+   * ledger: payments whose nonce a block used), dropped from the mempool with the block's commit.
+   * Absent: none.
+   */
+  stalePending?(state: StateView, pending: readonly Transaction[]): readonly Transaction[];
+
+  /**
+   * Policy: whether a block that arrives at `nowSeconds` (the node's clock) is taken now. The
+   * ledger refuses one dated more than 2 minutes ahead (TIME_TOO_FAR_AHEAD); it may be offered
+   * again later. Absent: every block is timely.
+   */
+  checkArrival?(block: Block, nowSeconds: number): void;
+
+  /** Header rules, for profiles whose proof of work covers a header (headers-first sync). */
+  readonly headers?: HeaderRules;
+
+  /** Account queries, for profiles with balances. */
+  readonly accounts?: AccountRules;
 
   /**
    * Whether a transaction of a block that a reorg dropped goes back to the mempool: re-checked by
@@ -84,6 +150,15 @@ export interface RuleProfile {
    */
   returnsToMempool(tx: Transaction): boolean;
 
-  /** The next block's puzzle and builder, on top of `parent`, paying the reward to `beneficiary`. */
-  blockTemplate(parent: ChainView, beneficiary: string): BlockTemplate;
+  /**
+   * The next block's puzzle and builder, on top of `parent`, paying the reward to `beneficiary`.
+   * A profile whose puzzle commits to the contents (the ledger) selects from `pending` here and
+   * dates the block `timestampSeconds`; the tutorial's does both when the block is sealed.
+   */
+  blockTemplate(
+    parent: ChainView,
+    beneficiary: string,
+    pending: readonly Transaction[],
+    timestampSeconds: number,
+  ): BlockTemplate;
 }

@@ -5,6 +5,9 @@
  */
 
 import { BlockforgeError, ErrorCode } from './errors.js';
+import type { GenesisSpec } from './ledger/genesis.js';
+import { createLedgerProfile } from './ledger/ledger-profile.js';
+import type { SignatureVerifier } from './ledger/transaction.js';
 import type { RuleProfile } from './profile.js';
 import {
   DEFAULT_MAX_BLOCK_BYTES,
@@ -16,11 +19,14 @@ import {
 } from './tutorial-profile.js';
 
 /** Names accepted by {@link createProfile}. */
-export const PROFILE_NAMES = ['seed', 'master'] as const;
+export const PROFILE_NAMES = ['seed', 'master', 'ledger'] as const;
 /** A built-in profile name. */
 export type ProfileName = (typeof PROFILE_NAMES)[number];
+/** The tutorial's profiles. */
+export const TUTORIAL_PROFILE_NAMES = ['seed', 'master'] as const;
+type TutorialProfileName = (typeof TUTORIAL_PROFILE_NAMES)[number];
 
-const TUTORIAL_SPECS: Record<ProfileName, TutorialProfileSpec> = { seed: SEED_SPEC, master: MASTER_SPEC };
+const TUTORIAL_SPECS: Record<TutorialProfileName, TutorialProfileSpec> = { seed: SEED_SPEC, master: MASTER_SPEC };
 
 /** Options for {@link createProfile}. */
 export interface ProfileOptions {
@@ -28,6 +34,10 @@ export interface ProfileOptions {
   difficulty?: number;
   /** Policy: largest block this node forges, in canonical bytes (default 4 MiB). */
   maxBlockBytes?: number;
+  /** The ledger's network (its genesis file); the built-in devnet when omitted. */
+  genesis?: GenesisSpec;
+  /** The ledger's Ed25519 verifier (noble-strict when omitted; see LedgerOptions). */
+  verifySignature?: SignatureVerifier;
 }
 
 function assertProfileName(name: string): ProfileName {
@@ -42,6 +52,18 @@ function assertProfileName(name: string): ProfileName {
 
 /** Returns the built-in profile `name` with the given options. */
 export function createProfile(name: string, options: ProfileOptions = {}): RuleProfile {
+  if (assertProfileName(name) === 'ledger') {
+    if (options.difficulty !== undefined) {
+      throw new BlockforgeError(
+        ErrorCode.InvalidOption,
+        'the ledger profile retargets its difficulty itself: set the start with a genesis file (blockforge genesis --expected-hashes N)',
+      );
+    }
+    return createLedgerProfile(
+      options.genesis,
+      options.maxBlockBytes === undefined ? {} : { maxBlockBytes: options.maxBlockBytes },
+    );
+  }
   return createTutorialProfile(name, options);
 }
 
@@ -50,7 +72,14 @@ export function createProfile(name: string, options: ProfileOptions = {}): RuleP
  * (`blockforge pow`, the explorer's proof-of-work view).
  */
 export function createTutorialProfile(name: string, options: ProfileOptions = {}): TutorialProfile {
-  const spec = TUTORIAL_SPECS[assertProfileName(name)];
+  const known = assertProfileName(name);
+  if (known === 'ledger') {
+    throw new BlockforgeError(
+      ErrorCode.UnknownProfile,
+      "the ledger profile is not one of the tutorial's (seed, master)",
+    );
+  }
+  const spec = TUTORIAL_SPECS[known];
   return tutorialProfile(spec, options.difficulty ?? spec.defaultDifficulty, {
     maxBlockBytes: options.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES,
   });

@@ -559,8 +559,9 @@ export function tutorialProfile(
 
     parseTransaction,
 
-    admitTransaction(_tx: Transaction, _state: StateView, _pending: readonly Transaction[]): void {
+    admitTransaction(_tx: Transaction, _state: StateView, _pending: readonly Transaction[]): undefined {
       // The tutorial has no balances: anything that passed parseTransaction may wait for a block.
+      return undefined;
     },
 
     returnsToMempool(tx: Transaction): boolean {

@@ -275,6 +275,23 @@ export class BlockforgeNode {
     };
   }
 
+  /**
+   * The chain as it is now, with the live state (no copy): for synchronous reads only (an API
+   * answer), since it changes with the chain. Use {@link viewAt} across awaits.
+   */
+  tipView(): ChainView {
+    const blocks = this.blocks;
+    const height = blocks.length;
+    return {
+      height,
+      state: this.state,
+      block(h: number): Block {
+        if (!Number.isInteger(h) || h < 1 || h > height) throw new RangeError(`no block ${h} at or below ${height}`);
+        return blocks[h - 1] as Block;
+      },
+    };
+  }
+
   /** Total work of our blocks 1..height (0 for height 0). */
   workAt(height: number): bigint {
     return height === 0 ? 0n : (this.works[height - 1] as bigint);
@@ -327,7 +344,29 @@ export class BlockforgeNode {
         `the mempool is full (at most ${MAX_PENDING} transactions and ${MAX_PENDING_BYTES / 1024 / 1024} MiB); mine a block first`,
       );
     }
-    this.profile.admitTransaction(tx, this.state, this.mempool.transactions);
+    const replaced = this.profile.admitTransaction(tx, this.state, this.mempool.transactions);
+    if (replaced) {
+      // A replacement by fee (rare): the old row goes and the new one comes in one commit of its
+      // own, so a crash leaves one of the two, never neither. Queued rows are committed first.
+      this.ingest.flush();
+      const gone = new Set([replaced]);
+      const rows = this.mempool.remove(gone);
+      let row: number;
+      try {
+        row = this.store.replacePending(rows, tx);
+      } catch (err) {
+        this.reloadMempool();
+        throw err;
+      }
+      this.mempool.addCommitted(tx, row);
+      this.events.emit('transaction', {
+        tx,
+        id: origin.id ?? randomUUID().replaceAll('-', ''),
+        source: origin.source ?? (origin.peer === undefined ? 'client' : 'peer'),
+        ...(origin.peer === undefined ? {} : { peer: origin.peer }),
+      });
+      return Promise.resolve(this.tip.height + 1);
+    }
     this.mempool.add(tx);
     const item: IncomingTransaction = {
       tx,
@@ -356,7 +395,10 @@ export class BlockforgeNode {
       this.assertOpen();
       const prev = this.tip;
       const parent = this.viewAt(this.blocks.length);
-      const template = this.profile.blockTemplate(parent, this.beneficiary);
+      // Acknowledged transactions are committed first, so a template that selects them now (the
+      // ledger's) sees every one of them.
+      this.ingest.flush();
+      const template = this.profile.blockTemplate(parent, this.beneficiary, this.mempool.transactions, this.clock());
       const controller = new AbortController();
       this.mining = controller;
       this.events.emit('mining', { mining: true, rate: this.miner.lastRate });
@@ -423,6 +465,7 @@ export class BlockforgeNode {
     this.assertOpen();
     const block = this.profile.decodeBlock(value, 0);
     if (block.size > MAX_PEER_BLOCK_BYTES) throw blockTooLarge(block, MAX_PEER_BLOCK_BYTES);
+    this.profile.checkArrival?.(block, this.clock());
     const height = block.height;
     const tip = this.tip;
     if (height <= tip.height && this.blocks[height - 1]?.hash === block.hash) return 'known';
@@ -482,7 +525,14 @@ export class BlockforgeNode {
       // The mempool's bounds hold after a switch too: what does not fit is dropped, newest last.
       if (pending.length >= MAX_PENDING || pendingBytes + tx.canonical.length > MAX_PENDING_BYTES) break;
       try {
-        this.profile.admitTransaction(tx, after, pending);
+        const replaced = this.profile.admitTransaction(tx, after, pending);
+        if (replaced) {
+          const at = pending.indexOf(replaced);
+          if (at >= 0) {
+            pending.splice(at, 1);
+            pendingBytes -= replaced.canonical.length;
+          }
+        }
         pending.push(tx);
         pendingBytes += tx.canonical.length;
       } catch {
@@ -520,6 +570,13 @@ export class BlockforgeNode {
     this.ingest.flush();
     const text = writeJson(block.json);
     const consumed = this.mempool.removeIncluded(block.transactions);
+    if (this.profile.stalePending && diff.length > 0) {
+      // What the new tip makes invalid for good (a ledger's used nonces) leaves with the block.
+      const after = new OverlayState(this.state);
+      after.apply(diff);
+      const stale = this.profile.stalePending(after, this.mempool.transactions);
+      if (stale.length > 0) consumed.push(...this.mempool.remove(new Set(stale)));
+    }
     try {
       this.store.appendBlock({ block, text, diff }, consumed);
     } catch (err) {

@@ -77,6 +77,24 @@ export class Mempool {
     return rows;
   }
 
+  /** Removes these pending transactions (by identity) and returns their storage rows. */
+  remove(txs: ReadonlySet<Transaction>): number[] {
+    const rows: number[] = [];
+    this.keep((entry) => {
+      if (!txs.has(entry.tx)) return true;
+      if (entry.row !== null) rows.push(entry.row);
+      return false;
+    });
+    return rows;
+  }
+
+  /** Adds a transaction already committed at storage row `row`. */
+  addCommitted(tx: Transaction, row: number): void {
+    this.entries.push({ tx, row });
+    this.list.push(tx);
+    this.byteCount += tx.canonical.length;
+  }
+
   /** Replaces every entry (after a reorg): `txs` with their new storage rows. */
   reset(txs: readonly Transaction[], rows: readonly number[]): void {
     this.entries = txs.map((tx, k) => ({ tx, row: rows[k] as number }));

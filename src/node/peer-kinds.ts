@@ -5,7 +5,7 @@
  */
 
 import type { Block } from '../core/block.js';
-import { BranchValidator, chainEnvelope, type ValidatedBranch } from '../core/chain.js';
+import { BranchValidator, chainEnvelope, HeaderValidator, type ValidatedBranch } from '../core/chain.js';
 import { ChainRuleError, ErrorCode } from '../core/errors.js';
 import {
   fromPlain,
@@ -24,6 +24,8 @@ import { PeerError } from './peer-error.js';
 
 /** Blocks per page when syncing (and the most `GET /blocks` serves at once). */
 export const SYNC_PAGE = 500;
+/** Headers per page in a headers-first sync (the most `GET /headers` serves at once). */
+export const HEADER_PAGE = 2000;
 /** Entries a locator may have. */
 export const MAX_LOCATOR = 128;
 /** Most blocks one sync may fetch. */
@@ -87,6 +89,8 @@ export interface PeerContext {
   /** Time one sync with one peer may take, all pages included. */
   readonly syncDeadlineMs: number;
   readonly local: LocalChain;
+  /** This node's clock, Unix seconds (blocks dated too far ahead are not taken yet). */
+  readonly clock: () => number;
 }
 
 /** One kind of peer. */
@@ -184,6 +188,20 @@ export const tutorialPeers: PeerKindAdapter = {
       throw misbehaving("the chain holds a block that the tutorial's own valid_chain cannot read");
     }
     const local = ctx.local;
+    // A chain whose genesis block our rules refuse is another network (a ledger node meeting a
+    // tutorial one, or another difficulty's genesis): incompatible, not a liar.
+    if (chain.length > 0) {
+      try {
+        local.profile.connectBlock(local.profile.decodeBlock(chain[0] as JsonValue, 1), null);
+      } catch (err) {
+        if (!(err instanceof ChainRuleError)) throw err;
+        return {
+          height: chain.length,
+          work: 0n,
+          incompatible: `its genesis block is not valid under our ${local.profile.name} rules (${err.message}): another network`,
+        };
+      }
+    }
     // Tutorial peers exist only on tutorial networks, where every block's work is 1: a chain
     // without more blocks than ours cannot win and is not worth validating (the tutorial skips it too).
     if (chain.length <= local.chain.length) return { height: chain.length, work: BigInt(chain.length) };
@@ -284,7 +302,56 @@ export const blockforgePeers: PeerKindAdapter = {
     if (forkHeight > 0 && local.chain[forkHeight - 1]?.hash !== ours[forkHeight - 1]?.hash) {
       throw changedDuringSync('our chain changed during the sync; the next round starts again');
     }
-    const target = Math.min(probe.height, forkHeight + MAX_SYNC_BLOCKS);
+    let target = Math.min(probe.height, forkHeight + MAX_SYNC_BLOCKS);
+    // Headers first, where the profile's proof of work covers a header (the ledger): the branch's
+    // work is checked before any body is fetched, so a forged long chain costs its maker real work
+    // before it costs us a download.
+    const headerRules = local.profile.headers;
+    let headers: HeaderValidator | null = null;
+    if (headerRules && forkHeight > 0) {
+      headers = new HeaderValidator(headerRules, local.viewAt(forkHeight));
+      let from = forkHeight + 1;
+      while (from <= target) {
+        if (performance.now() > deadline) {
+          throw new PeerError(ErrorCode.PeerTimeout, `sync took longer than ${ctx.syncDeadlineMs / 1000} s`, {
+            misbehaved: false,
+          });
+        }
+        const limit = Math.min(HEADER_PAGE, target - from + 1);
+        const page = parseJsonAnswer(
+          (await get(peer, `/headers?from=${from}&limit=${limit}`, ctx, ctx.limits)).body,
+          8,
+        );
+        const list = page.headers;
+        if (!Array.isArray(list) || list.length === 0 || list.length > limit) {
+          throw misbehaving(`/headers?from=${from} answered ${Array.isArray(list) ? list.length : 'no'} headers`);
+        }
+        const first = headers.headers.length + forkHeight + 1;
+        try {
+          headers.add(list);
+        } catch (err) {
+          if (
+            err instanceof ChainRuleError &&
+            err.code === ErrorCode.PreviousHashMismatch &&
+            err.blockIndex === first
+          ) {
+            throw changedDuringSync("the peer's chain changed during the sync; the next round starts again");
+          }
+          throw err;
+        }
+        from += list.length;
+      }
+      const headerWork = local.workAt(forkHeight) + headers.work;
+      if (headerWork < probe.work) {
+        throw misbehaving(`claimed a chain of work ${probe.work} but its headers carry ${headerWork}`);
+      }
+      if (headerWork <= local.chainWork) {
+        // Not more work than ours: nothing to download (the claim was checked above).
+        return { forkHeight, branch: { blocks: [], diffs: [] } };
+      }
+      // Bodies only as far as the checked headers go.
+      target = Math.min(target, forkHeight + headers.headers.length);
+    }
     const validator = new BranchValidator(
       local.profile,
       forkHeight === 0 ? null : local.viewAt(forkHeight),
@@ -323,6 +390,15 @@ export const blockforgePeers: PeerKindAdapter = {
       const first = validator.height + 1;
       try {
         validator.add(blocks);
+        if (headers) {
+          // Each body must be the block its checked header names.
+          const added = validator.result.blocks;
+          for (let h = first; h <= validator.height; h++) {
+            if (added[h - forkHeight - 1]?.hash !== headers.headers[h - forkHeight - 1]?.hash) {
+              throw misbehaving(`block ${h} is not the block its header named`);
+            }
+          }
+        }
       } catch (err) {
         // A page that does not link to the block before it: the peer switched branches between our
         // requests (an honest node does), not a forgery.
@@ -340,7 +416,24 @@ export const blockforgePeers: PeerKindAdapter = {
     if (!capped && target === probe.height && delivered < probe.work) {
       throw misbehaving(`claimed a chain of work ${probe.work} but delivered one of work ${delivered}`);
     }
-    return { forkHeight, branch: validator.result };
+    // Blocks dated too far ahead of our clock are not taken yet (the ledger's policy): the branch
+    // ends before the first of them; the next rounds take the rest once their time has come.
+    const result = validator.result;
+    const check = local.profile.checkArrival;
+    if (check) {
+      const now = ctx.clock();
+      const early = result.blocks.findIndex((block) => {
+        try {
+          check.call(local.profile, block, now);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      if (early >= 0)
+        return { forkHeight, branch: { blocks: result.blocks.slice(0, early), diffs: result.diffs.slice(0, early) } };
+    }
+    return { forkHeight, branch: result };
   },
 };
 

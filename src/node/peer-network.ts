@@ -277,6 +277,7 @@ export class PeerNetwork {
       smallLimits: { ...this.options.peerLimits, maxBytes: SMALL_ANSWER_BYTES },
       syncDeadlineMs: SYNC_DEADLINE_MS,
       local: node,
+      clock,
     };
     // A resolve someone waits for gives each peer's sync less time: a peer serving a long chain
     // slowly must not hold the answer for minutes (the automatic rounds go on with it).

@@ -240,6 +240,19 @@ export class ChainStore implements PeerStore {
     return this.addPendingTx(txs);
   }
 
+  /**
+   * Replaces pending rows with a transaction (a payment replaced by a higher fee) in one commit.
+   * Returns the new row's id.
+   */
+  replacePending(deleteIds: readonly number[], tx: Transaction): number {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        for (const id of deleteIds) this.stmt.deletePending.run(id);
+        return Number(this.stmt.insertPending.run(writeJson(tx.json)).lastInsertRowid);
+      })(),
+    );
+  }
+
   /** Appends a block, applies its state diff and removes the pending rows it consumed, in one commit. */
   appendBlock(stored: StoredBlock, consumedPendingIds: readonly number[]): void {
     this.guard(() =>

@@ -29,7 +29,7 @@ export class ChainForger {
 
   /** Forges the next block with `txs`, paying the reward to `beneficiary`, stamped `time`. */
   next(txs: readonly Transaction[], beneficiary: string, time: number): Block {
-    const template = this.profile.blockTemplate(this.validator.view, beneficiary);
+    const template = this.profile.blockTemplate(this.validator.view, beneficiary, txs, time);
     const { proof } = searchProof(template.puzzle, 0, MAX_PROOF);
     const block = template.seal(proof as number, txs, time);
     this.validator.add([block.json]);

@@ -283,7 +283,7 @@ export function forgeChain(chainText: string, forgery: Forgery, profile: RulePro
     const last = blocks[blocks.length - 1] as JsonObject;
     // The puzzle the last block must solve, as the profile poses it on the chain before it.
     const before = new BranchValidator(profile, null).add(blocks.slice(0, -1)).view;
-    const challenge = profile.blockTemplate(before, 'f'.repeat(32)).puzzle;
+    const challenge = profile.blockTemplate(before, 'f'.repeat(32), [], 0).puzzle;
     let proof = Number((last.proof as JsonNumber).text) + 1;
     while (checkProof(challenge, String(proof))) proof++;
     last.proof = JsonNumber.int(proof);

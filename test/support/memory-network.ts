@@ -104,6 +104,8 @@ export interface MemoryNetworkOptions {
   readonly banSeconds?: number;
   /** Start of the virtual clock, Unix seconds. */
   readonly startTime?: number;
+  /** Who every node's rewards pay (a ledger needs an address); each node's id when omitted. */
+  readonly beneficiary?: string;
 }
 
 /** Turns with nothing in flight and nothing changing before {@link MemoryNetwork.settle} returns. */
@@ -116,6 +118,7 @@ export class MemoryNetwork {
   /** Every exchange so far, oldest first. */
   readonly log: ExchangeRecord[] = [];
   private readonly banSeconds: number;
+  private readonly beneficiary: string | undefined;
   private time: number;
   private readonly nodes = new Map<string, MemoryNode & { services: NodeServices; dataDir: string }>();
   private readonly liars = new Map<string, LiarHandler>();
@@ -128,6 +131,7 @@ export class MemoryNetwork {
   constructor(options: MemoryNetworkOptions = {}) {
     this.profile = options.profile ?? createProfile('seed', { difficulty: 1 });
     this.banSeconds = options.banSeconds ?? 300;
+    this.beneficiary = options.beneficiary;
     this.time = options.startTime ?? 1_700_000_000;
   }
 
@@ -151,7 +155,11 @@ export class MemoryNetwork {
   }
 
   /** Creates a node at the next address (not started: call {@link start} for pushes). */
-  async createNode(name?: string, at?: { address: string; dataDir: string }): Promise<MemoryNode> {
+  async createNode(
+    name?: string,
+    at?: { address: string; dataDir: string },
+    beneficiary: string | undefined = this.beneficiary,
+  ): Promise<MemoryNode> {
     const { host, port, address } = at ? splitAddress(at.address) : this.allocateAddress();
     const dataDir = at?.dataDir ?? tempDir();
     const services = openNode({
@@ -159,6 +167,7 @@ export class MemoryNetwork {
       profile: this.profile,
       port,
       solver: new InlineSolver(),
+      ...(beneficiary === undefined ? {} : { beneficiary }),
       transport: this.transportFor(address),
       network: { syncIntervalMs: 0, banSeconds: this.banSeconds },
       clock: () => this.time,
@@ -190,7 +199,7 @@ export class MemoryNetwork {
     const entry = this.nodes.get(n.address);
     if (!entry) throw new Error(`${n.name} is not on the network`);
     await this.remove(n);
-    return this.createNode(n.name, { address: n.address, dataDir: entry.dataDir });
+    return this.createNode(n.name, { address: n.address, dataDir: entry.dataDir }, entry.node.beneficiary);
   }
 
   /** Creates `count` nodes, named A, B, C, ... */

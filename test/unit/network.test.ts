@@ -303,7 +303,7 @@ describe('partition and heal', () => {
 describe('lying and failing peers', () => {
   /** A block after `n`'s tip whose proof does not solve the puzzle (everything else well formed). */
   function brokenBlockAfter(n: MemoryNode): Block {
-    const template = net.profile.blockTemplate(n.node.viewAt(n.node.chain.length), 'f'.repeat(32));
+    const template = net.profile.blockTemplate(n.node.viewAt(n.node.chain.length), 'f'.repeat(32), [], 0);
     let proof = 0;
     while (checkProof(template.puzzle, String(proof))) proof++;
     return template.seal(proof, [], net.now);
@@ -563,7 +563,7 @@ describe('peers running other rules', () => {
 describe('what the review found', () => {
   /** A block after `n`'s tip, valid, holding `txs` (any JSON, as a tutorial node stores it). */
   function validBlockAfter(n: MemoryNode, txs: Transaction[] = []): Block {
-    const template = net.profile.blockTemplate(n.node.viewAt(n.node.chain.length), 'f'.repeat(32));
+    const template = net.profile.blockTemplate(n.node.viewAt(n.node.chain.length), 'f'.repeat(32), [], 0);
     const { proof } = searchProof(template.puzzle, 0, 1e8);
     return template.seal(proof as number, txs, net.now);
   }
@@ -871,7 +871,7 @@ describe('what the second red-team pass found', () => {
     net.start(a, b);
     await net.settle();
     // A valid next block on A's tip, pushed by a stranger naming B as its sender.
-    const template = net.profile.blockTemplate(a.node.viewAt(a.node.chain.length), 'f'.repeat(32));
+    const template = net.profile.blockTemplate(a.node.viewAt(a.node.chain.length), 'f'.repeat(32), [], 0);
     const { proof } = searchProof(template.puzzle, 0, 1e8);
     const next = template.seal(proof as number, [], net.now);
     const pushed = await a.app.inject({
