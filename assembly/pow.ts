@@ -17,30 +17,34 @@
 
 import {
   compressFixed, compressFrom, ha, hb, hc, hd, he, hf, hg, hh, K,
+  sa, sb, sc, sd, se, sf, sg, sh,
 } from './sha256-unrolled.generated';
 
 // Memory map (one 64 KiB page is plenty).
-const MSG: usize = 0; // padded message, up to 3 blocks (192 bytes)
+const MSG: usize = 0; // padded message from the block holding the digits, up to 5 blocks (320 bytes)
 const TABLE1: usize = 512; // 100 x u32: contribution of the two last digits to word w1
 const TABLE2: usize = 1024; // 100 x u32: ... to word w2 (when the digits straddle two words)
 const WV: usize = 2048; // 16 x v128 message words of block 1 (per step)
 const WK2: usize = 4096; // 64 x u32: W+K of block 2 (fixed per call)
 const WK3: usize = 4352; // 64 x u32: W+K of block 3 (fixed per call)
 const BASE: usize = 4608; // 16 x v128: block-1 words of the current group as splats
+const WK4: usize = 5632; // 64 x u32: W+K of block 4 (fixed per call)
+const WK5: usize = 5888; // 64 x u32: W+K of block 5 (fixed per call)
+const STATE: usize = 6144; // 8 x u32: the state block 1 starts from (IV, or a midstate)
 
 
-const IV0: u32 = 0x6a09e667;
-const IV1: u32 = 0xbb67ae85;
-const IV2: u32 = 0x3c6ef372;
-const IV3: u32 = 0xa54ff53a;
-const IV4: u32 = 0x510e527f;
-const IV5: u32 = 0x9b05688c;
-const IV6: u32 = 0x1f83d9ab;
-const IV7: u32 = 0x5be0cd19;
 
 /** Address of the message buffer, for the caller to write into. */
 export function messagePtr(): usize {
   return MSG;
+}
+
+/**
+ * Address of the start state (8 u32): the caller writes the SHA-256 state after the message's
+ * blocks that come before the digits (a ledger header's first block), or the IV.
+ */
+export function statePtr(): usize {
+  return STATE;
 }
 
 @inline function bigEndianWord(ptr: usize): u32 {
@@ -89,7 +93,8 @@ function fixedBlockWK(block: usize, out: usize): void {
  * Scans `count` consecutive proofs starting at the one whose digits are in the message, and returns
  * the offset of the first valid one, or -1.
  *
- * @param blocks     message blocks (1..3); the proof digits must lie in the first block
+ * @param blocks     message blocks from the one holding the digits (1..5); the digits must lie in
+ *                   that first block, which starts from the state at STATE
  * @param digitPos   byte offset of the proof's first digit
  * @param digits     number of decimal digits of every proof in this call (>= 2)
  * @param count      proofs to scan (the caller keeps the range within one digit count)
@@ -119,6 +124,13 @@ export function scan(blocks: i32, digitPos: i32, digits: i32, count: i32, diffic
   }
   if (blocks >= 2) fixedBlockWK(MSG + 64, WK2);
   if (blocks >= 3) fixedBlockWK(MSG + 128, WK3);
+  if (blocks >= 4) fixedBlockWK(MSG + 192, WK4);
+  if (blocks >= 5) fixedBlockWK(MSG + 256, WK5);
+  // The start state, splat for the feed-forward of block 1.
+  sa = i32x4.splat(load<u32>(STATE)); sb = i32x4.splat(load<u32>(STATE, 4));
+  sc = i32x4.splat(load<u32>(STATE, 8)); sd = i32x4.splat(load<u32>(STATE, 12));
+  se = i32x4.splat(load<u32>(STATE, 16)); sf = i32x4.splat(load<u32>(STATE, 20));
+  sg = i32x4.splat(load<u32>(STATE, 24)); sh = i32x4.splat(load<u32>(STATE, 28));
 
   // Difficulty masks on digest words 0..7.
   const fullWords = difficulty >> 3; // words that must be all zero
@@ -135,8 +147,7 @@ export function scan(blocks: i32, digitPos: i32, digits: i32, count: i32, diffic
       v128.store(BASE + (<usize>t << 4), i32x4.splat(load<u32>(SCRATCH_W + (<usize>t << 2))));
     }
     // Rounds before word w1 do not depend on the changing digits: run them once, in scalar.
-    store<u32>(SCRATCH_ST, IV0); store<u32>(SCRATCH_ST, IV1, 4); store<u32>(SCRATCH_ST, IV2, 8); store<u32>(SCRATCH_ST, IV3, 12);
-    store<u32>(SCRATCH_ST, IV4, 16); store<u32>(SCRATCH_ST, IV5, 20); store<u32>(SCRATCH_ST, IV6, 24); store<u32>(SCRATCH_ST, IV7, 28);
+    memory.copy(SCRATCH_ST, STATE, 32);
     scalarRounds(SCRATCH_ST, SCRATCH_W, 0, w1);
     const pa = i32x4.splat(load<u32>(SCRATCH_ST)), pb = i32x4.splat(load<u32>(SCRATCH_ST, 4));
     const pc = i32x4.splat(load<u32>(SCRATCH_ST, 8)), pd = i32x4.splat(load<u32>(SCRATCH_ST, 12));
@@ -162,6 +173,8 @@ export function scan(blocks: i32, digitPos: i32, digits: i32, count: i32, diffic
       );
       if (blocks >= 2) compressFixed(WK2);
       if (blocks >= 3) compressFixed(WK3);
+      if (blocks >= 4) compressFixed(WK4);
+      if (blocks >= 5) compressFixed(WK5);
 
       // Test: word 0 under its mask (the common case), then the rest only if some lane passed.
       const zero0 = i32x4.eq(v128.and(ha, i32x4.splat(mask0)), i32x4.splat(0));

@@ -74,6 +74,11 @@ lines.push('');
 lines.push('/** Hash state over 4 lanes after the last compression (h0..h7 of SHA-256). */');
 for (const v of V) lines.push(`export let h${v}: v128 = i32x4.splat(0);`);
 lines.push('');
+lines.push(
+  '/** The state the first block starts from (SHA-256 IV, or the midstate of fixed blocks before it), splat. */',
+);
+V.forEach((v, role) => lines.push(`export let s${v}: v128 = i32x4.splat(${hex(IV[role])});`));
+lines.push('');
 
 // compressFrom: entry at any round 0..15 through a fall-through switch. Before round `start`, the
 // names must hold the roles as rotated for that round.
@@ -105,7 +110,7 @@ for (let t = 16; t < 64; t++) {
 }
 // After round 63 (64 rounds), role r is in name(r, 64) = name(r, 0).
 for (let role = 0; role < 8; role++) {
-  lines.push(`  h${V[role]} = i32x4.add(${name(role, 64)}, i32x4.splat(${hex(IV[role])}));`);
+  lines.push(`  h${V[role]} = i32x4.add(${name(role, 64)}, s${V[role]});`);
 }
 lines.push('}');
 lines.push('');

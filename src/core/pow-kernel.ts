@@ -130,6 +130,7 @@ export function createTsKernel(): PowKernel {
 interface WasmExports {
   readonly memory: WebAssembly.Memory;
   messagePtr(): number;
+  statePtr(): number;
   scan(blocks: number, digitPos: number, digits: number, count: number, difficulty: number): number;
 }
 
@@ -152,21 +153,32 @@ export function createWasmKernel(module: WebAssembly.Module): PowKernel {
   const wasm = instance.exports as unknown as WasmExports;
   const fallback = createTsKernel();
   const base = wasm.messagePtr();
+  const statePtr = wasm.statePtr();
+  const w = new Uint32Array(64);
 
   const scanSegment = (challenge: PowChallenge, from: number, to: number): number | null => {
     const text = String(from);
     const message = layout(challenge, text);
-    if (message.digits < 2 || message.blocks > 3 || message.digitPos + message.digits > 64) {
+    // The blocks before the one holding the digits never change: hashed here once (the midstate),
+    // the kernel starts from it (a ledger header's digits are in its second block).
+    const first = Math.floor(message.digitPos / 64);
+    const blocks = message.blocks - first;
+    const digitPos = message.digitPos - first * 64;
+    if (message.digits < 2 || blocks > 5 || digitPos + message.digits > 64) {
       const result = fallback.scan(challenge, from, to);
       return result.proof;
     }
+    const midstate = new Uint32Array(SHA256_IV);
+    for (let block = 0; block < first; block++) sha256Compress(midstate, message.bytes, block * 64, w);
+    new Uint32Array(wasm.memory.buffer, statePtr, 8).set(midstate);
     let start = from;
     while (start < to) {
       const count = Math.min(to - start, WASM_MAX_COUNT);
-      const memory = new Uint8Array(wasm.memory.buffer, base, 192);
+      const memory = new Uint8Array(wasm.memory.buffer, base, 320);
       memory.fill(0);
-      memory.set(start === from ? message.bytes : layout(challenge, String(start)).bytes);
-      const offset = wasm.scan(message.blocks, message.digitPos, message.digits, count, challenge.difficulty);
+      const bytes = start === from ? message.bytes : layout(challenge, String(start)).bytes;
+      memory.set(bytes.subarray(first * 64));
+      const offset = wasm.scan(blocks, digitPos, message.digits, count, challenge.difficulty);
       if (offset < 0) {
         start += count;
         continue;

@@ -84,6 +84,24 @@ describe.each(kernels.map((k) => [k.name, k] as const))('%s kernel', (_name, ker
     }
   });
 
+  it('agrees with node:crypto on ledger-header challenges: digits past the first block, long messages, a target', () => {
+    const random = rng(11);
+    for (let k = 0; k < 40; k++) {
+      // A ledger header's canonical JSON cut at its nonce: the digits start in block 2 (or later),
+      // the message is up to 5 blocks, and a candidate must also be at or below the target.
+      const prefix = `{"height": ${k + 2}, "merkle": "${sha(`m${k}`)}", ${'x'.repeat(k * 3)}"nonce": `;
+      const suffix = `, "parent": "${sha(`p${k}`)}", "target": "...", "time": 1800000000, "version": 1}`.slice(
+        0,
+        40 + ((k * 7) % 60),
+      );
+      const target = `0${Math.floor(random() * 16).toString(16)}${'f'.repeat(62)}`;
+      const challenge: PowChallenge = { prefix, suffix, difficulty: 1, ...(k % 2 === 0 ? { target } : {}) };
+      const from = Math.floor(random() * 10 ** (k % 8));
+      const to = from + 1 + Math.floor(random() * 2000);
+      expect(kernel.scan(challenge, from, to), `${k}: [${from}, ${to})`).toEqual(searchProof(challenge, from, to));
+    }
+  });
+
   it('reports no proof, with every proof tried, when a range has none', () => {
     for (let difficulty = 5; difficulty <= 12; difficulty++) {
       const challenge = { prefix: '35293', suffix: '', difficulty };
