@@ -14,7 +14,7 @@ import { targetForExpectedHashes, targetHex } from '../../src/core/ledger/genesi
 import { type LedgerProfile, readAccount } from '../../src/core/ledger/ledger-profile.js';
 import { cleanupAll } from '../support/harness.js';
 import { forgeBlock, pay, TEST_GENESIS_TIME, type TestWallet, testProfile, testWallet } from '../support/ledger.js';
-import { MemoryNetwork, type MemoryNode } from '../support/memory-network.js';
+import { MemoryNetwork, type MemoryNode, tutorialPeer } from '../support/memory-network.js';
 
 const alice = testWallet(1);
 const bob = testWallet(2);
@@ -292,5 +292,24 @@ describe('ledger nodes', () => {
     expect(asked).not.toContain('/blocks');
     expect(a.node.chain).toHaveLength(1);
     expect(outcome.peers[0]).toMatchObject({ status: 'invalid', code: ErrorCode.ProofOfWork, misbehaved: true });
+  });
+
+  it('refuses a tutorial peer as incompatible, without banning it', async () => {
+    ledgerNetwork();
+    const a = await net.createNode();
+    // A tutorial node's chain: its genesis block as the Python node makes it.
+    const tutorialChain = writeJson(
+      parseJson(
+        '{"chain": [{"index": 1, "previous_hash": 1, "proof": 100, "timestamp": 1700000000.5, "transactions": []}], "length": 1}',
+      ),
+    );
+    const tutorial = net.addLiar(net.allocateAddress().address, tutorialPeer(tutorialChain));
+    await net.call(a, 'POST', '/nodes/register', { nodes: [`http://${tutorial}`] });
+    const outcome = await net.resolve(a);
+    expect(outcome.peers[0]).toMatchObject({ status: 'incompatible' });
+    expect(outcome.peers[0]?.reason).toMatch(/another network/);
+    const listed = await net.call(a, 'GET', '/nodes');
+    expect(JSON.stringify(listed.json)).not.toMatch(/banned":\s*true/);
+    expect(a.node.chain).toHaveLength(1);
   });
 });
