@@ -6,11 +6,28 @@ import { Command, Option } from 'commander';
 import { BlockforgeError } from '../core/errors.js';
 import { KERNEL_NAMES } from '../core/pow-kernel.js';
 import { PROFILE_NAMES } from '../core/profiles.js';
+import { type GenesisOptions, runGenesis } from './genesis-command.js';
+import { CliError } from './http-client.js';
 import { LOG_FORMATS } from './log-format.js';
 import { runNode } from './node-command.js';
 import { advertiseOption, collect, intOption, secondsOption } from './options.js';
 import { lastHashOption, lastProofOption, runPow } from './pow-command.js';
 import { runVerify } from './verify-command.js';
+import {
+  DEFAULT_NODE_URL,
+  DEFAULT_WALLET_FILE,
+  type HistoryOptions,
+  runVerifyPayment,
+  runWalletAddress,
+  runWalletBalance,
+  runWalletHistory,
+  runWalletNew,
+  runWalletSend,
+  type SendOptions,
+  type VerifyPaymentOptions,
+  type WalletNewOptions,
+  type WalletOptions,
+} from './wallet-command.js';
 
 /** The package's version (package.json is two folders up from both src/cli and dist/cli). */
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -19,6 +36,25 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 
 /** After a flag error: where the options are, instead of the whole help screen. */
 const hint = (command: string): string => `(run blockforge ${command} --help for the options)`;
+
+/**
+ * Runs a command's action: its exit code, or a user error (a CliError or BlockforgeError) as one
+ * line `blockforge: <message> [CODE]` on stderr (with --json, `{"error": {"code", "message"}}` on
+ * stdout) and exit 1. Anything else is a bug, and Node prints its stack.
+ */
+async function guard(
+  options: { json?: boolean },
+  run: () => number | undefined | Promise<number | undefined>,
+): Promise<void> {
+  try {
+    process.exitCode = (await run()) ?? 0;
+  } catch (err) {
+    if (!(err instanceof CliError) && !(err instanceof BlockforgeError)) throw err;
+    if (options.json) console.log(JSON.stringify({ error: { code: err.code, message: err.message } }));
+    else console.error(`blockforge: ${err.message} [${err.code}]`);
+    process.exitCode = 1;
+  }
+}
 
 const program = new Command();
 program
@@ -39,6 +75,11 @@ program
   .option('--data-dir <dir>', 'data folder (default: ./.blockforge/<port>)')
   .addOption(new Option('--profile <name>', 'consensus rules').choices(PROFILE_NAMES).default('seed'))
   .option('--difficulty <zeros>', 'leading hex zeros a proof needs (default 4)', intOption('--difficulty', 1, 64))
+  .option('--genesis <file>', "ledger: the network's genesis file (default: the built-in devnet)")
+  .option(
+    '--miner-address <address>',
+    "ledger: who this node's block rewards pay (default: a wallet of the node's own, in its data folder)",
+  )
   .option('--peer <url>', 'peer to register at start (repeatable)', collect)
   .option('--threads <n>', 'proof-of-work threads (default: one per core)', intOption('--threads', 1, 256))
   .addOption(new Option('--kernel <name>', 'proof-of-work kernel').choices(KERNEL_NAMES).default('wasm'))
@@ -78,10 +119,91 @@ program
     new Option('--profile <name>', 'consensus rules (default: guessed from the genesis block)').choices(PROFILE_NAMES),
   )
   .option('--difficulty <zeros>', 'leading hex zeros a proof needs (default 4)', intOption('--difficulty', 1, 64))
+  .option('--genesis <file>', "ledger: the network's genesis file (default: the built-in devnet)")
   .option('--json', 'print one JSON line')
   .action((file: string, options) => {
     process.exitCode = runVerify(file, options);
   });
+
+program
+  .command('genesis')
+  .description("write a ledger network's genesis file; every node of the network starts with --genesis FILE")
+  .showHelpAfterError(hint('genesis'))
+  .requiredOption('--out <file>', 'the file to write')
+  .option('--name <name>', 'network name: 1-32 of a-z, 0-9 and - (default localnet)')
+  .option('--hrp <prefix>', 'address prefix: 1-10 letters a-z (default bfd, as devnet)')
+  .option('--block-time <seconds>', 'target seconds between blocks (default 10)', intOption('--block-time', 1, 3600))
+  .option(
+    '--half-life <seconds>',
+    'how fast the difficulty follows the hash rate (default 10 block times)',
+    intOption('--half-life', 1, 100_000_000),
+  )
+  .option('--expected-hashes <n>', 'hashes the first blocks take on average (default 1048576); 1 for tests')
+  .option('--reward <coins>', 'block reward in coins, up to 8 decimals (default 50)')
+  .option(
+    '--halving-interval <blocks>',
+    'the reward halves every N blocks, 0: never (default 100000)',
+    intOption('--halving-interval', 0, 2 ** 31),
+  )
+  .option('--maturity <blocks>', 'blocks a reward stays locked (default 10)', intOption('--maturity', 0, 1000))
+  .option('--alloc <address=coins>', 'a balance at genesis, e.g. bfd1...=100 (repeatable)', collect)
+  .option('--time <unix>', 'the genesis time in seconds (default now)', intOption('--time', 0, 2 ** 40))
+  .option('--force', 'replace the file if it exists')
+  .option('--json', 'print one JSON object')
+  .action((options: GenesisOptions) => guard(options, () => runGenesis(options)));
+
+const wallet = program
+  .command('wallet')
+  .description('a ledger wallet: the key stays in a local file, payments are signed here')
+  .showHelpAfterError(hint('wallet'));
+
+/** A wallet subcommand with the options they all have. */
+const walletCommand = (name: string, description: string): Command =>
+  wallet
+    .command(name)
+    .description(description)
+    .showHelpAfterError(hint(`wallet ${name}`))
+    .option('--wallet <file>', 'the wallet (keystore) file', DEFAULT_WALLET_FILE)
+    .option('--node <url>', "the node's URL", DEFAULT_NODE_URL)
+    .option('--json', 'print one JSON object');
+
+walletCommand('new', 'make a key and its wallet file (passphrase from BLOCKFORGE_PASSPHRASE, or asked)')
+  .option('--hrp <prefix>', "address prefix (default: the node's network, else bfd)")
+  .option('--no-passphrase', 'write the key unencrypted (classrooms, tests): anyone who reads the file can spend')
+  .option('--force', 'replace the wallet file if it exists')
+  .action((options: WalletNewOptions) => guard(options, () => runWalletNew(options)));
+
+walletCommand('address', "print the wallet's address").action((options: WalletOptions) =>
+  guard(options, () => runWalletAddress(options)),
+);
+
+walletCommand('balance', "an account's balance, in coins")
+  .argument('[address]', "whose (default: the wallet's)")
+  .action((address: string | undefined, options: WalletOptions) =>
+    guard(options, () => runWalletBalance(address, options)),
+  );
+
+walletCommand('send', 'sign a payment here and send it to the node')
+  .requiredOption('--to <address>', 'the recipient')
+  .requiredOption('--amount <coins>', 'coins to send, up to 8 decimals (1.5)')
+  .option('--fee <coins>', "the fee in coins (default: the node's minimum)")
+  .action((options: SendOptions) => guard(options, () => runWalletSend(options)));
+
+walletCommand('history', "an account's transactions, newest first")
+  .argument('[address]', "whose (default: the wallet's)")
+  .option('--limit <n>', 'how many', intOption('--limit', 1, 1000), 20)
+  .action((address: string | undefined, options: HistoryOptions) =>
+    guard(options, () => runWalletHistory(address, options)),
+  );
+
+walletCommand(
+  'verify-payment',
+  'check that a transaction is in the chain, as a light client: every header, its id, its inclusion proof',
+)
+  .argument('<id>', 'the transaction id (64 hex)')
+  .option('--genesis <file>', "the network's genesis file (default: the node's, its chain id checked)")
+  .option('--confirmations <n>', 'fewer is an error (exit 1)', intOption('--confirmations', 1, 100_000_000))
+  .action((id: string, options: VerifyPaymentOptions) => guard(options, () => runVerifyPayment(id, options)));
 
 program
   .command('pow')

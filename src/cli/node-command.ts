@@ -4,8 +4,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { buildServer } from '../api/server.js';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
-import { parseJson } from '../core/json.js';
-import { type GenesisSpec, parseGenesis } from '../core/ledger/genesis.js';
 import { newSecretKey } from '../core/ledger/keys.js';
 import { createKeystore, keystoreJson, parseKeystore } from '../core/ledger/keystore.js';
 import { isLedgerProfile, type LedgerProfile } from '../core/ledger/ledger-profile.js';
@@ -13,6 +11,8 @@ import type { KernelName } from '../core/pow-kernel.js';
 import { createProfile } from '../core/profiles.js';
 import { verifySignatureFast } from '../node/ed25519-verify.js';
 import { closeNode, type NodeServices, openNode } from '../node/open-node.js';
+import { readGenesisFile } from './genesis-command.js';
+import { CliError } from './http-client.js';
 import { createLogger, type LogFormat } from './log-format.js';
 
 /** Parsed options of `blockforge node`. */
@@ -57,7 +57,7 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
     }
     const profile = createProfile(options.profile, {
       ...(options.difficulty === undefined ? {} : { difficulty: options.difficulty }),
-      ...(options.genesis === undefined ? {} : { genesis: readGenesis(options.genesis) }),
+      ...(options.genesis === undefined ? {} : { genesis: readGenesisFile(options.genesis) }),
       verifySignature: verifySignatureFast,
     });
     if (isLedgerProfile(profile)) {
@@ -130,24 +130,6 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   );
 }
 
-/** Reads and checks a genesis file (INVALID_GENESIS naming the field, or the file's problem). */
-function readGenesis(file: string): GenesisSpec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new BlockforgeError(
-      ErrorCode.InvalidGenesis,
-      `cannot read the genesis file ${file}: ${(err as Error).message}`,
-    );
-  }
-  try {
-    return parseGenesis(parseJson(text));
-  } catch (err) {
-    throw new BlockforgeError(ErrorCode.InvalidGenesis, `${file}: ${(err as Error).message}`);
-  }
-}
-
 /**
  * Who a ledger node's rewards pay: `--miner-address`, checked against the network's prefix, or a
  * wallet of the node's own in its data folder (made at first start, unencrypted so the node can
@@ -187,7 +169,7 @@ async function minerAddress(
 }
 
 function fail(err: unknown): never {
-  if (err instanceof BlockforgeError) {
+  if (err instanceof BlockforgeError || err instanceof CliError) {
     console.error(`blockforge: ${err.message} [${err.code}]`);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(`blockforge: ${(err as Error).message}: the port is in use (pick another with --port)`);

@@ -4,24 +4,34 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Block } from '../core/block.js';
 import { canonicalJson, sha256Hex } from '../core/canonical.js';
 import { chainEnvelope, validateChainResponse } from '../core/chain.js';
-import { type BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
-import { isJsonObject, type JsonValue, parseJson } from '../core/json.js';
+import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
+import { isJsonObject, type JsonObject, type JsonValue, parseJson } from '../core/json.js';
+import type { GenesisSpec } from '../core/ledger/genesis.js';
+import type { RuleProfile } from '../core/profile.js';
 import { createProfile } from '../core/profiles.js';
+import { readGenesisFile } from './genesis-command.js';
+import { CliError } from './http-client.js';
 
 /** Parsed options of `blockforge verify`. */
 export interface VerifyOptions {
   profile?: string;
   difficulty?: number;
+  /** Ledger: the network's genesis file (the built-in devnet when omitted). */
+  genesis?: string;
   json?: boolean;
 }
 
 /** Largest file verify reads (a million-block chain is ~300 MB). */
 const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
-/** Guesses the profile from the genesis block: `previous_hash` 1 is seed, "1" is master. */
+/**
+ * Guesses the profile from the genesis block: a block with a `header` is the ledger's; else
+ * `previous_hash` 1 is seed, "1" is master.
+ */
 export function guessProfile(value: JsonValue): string {
   const chain = Array.isArray(value) ? value : isJsonObject(value) ? value.chain : undefined;
   const genesis = Array.isArray(chain) ? chain[0] : undefined;
+  if (isJsonObject(genesis) && genesis.header !== undefined) return 'ledger';
   return isJsonObject(genesis) && typeof genesis.previous_hash === 'string' ? 'master' : 'seed';
 }
 
@@ -33,6 +43,8 @@ export interface EditedBlock {
   readonly hash: string;
   /** What the block at the broken link records as its `previous_hash`, as written there. */
   readonly recorded: JsonValue | undefined;
+  /** The field that records the link: `previous_hash` (tutorial) or the header's `parent` (ledger). */
+  readonly field?: string;
   /**
    * `sealed`: the block after the break still names the hash of the block at the break, so that
    * block is intact and the one before it was edited. `tip`: the break is at the tip, and nothing
@@ -42,30 +54,60 @@ export interface EditedBlock {
   readonly evidence: 'sealed' | 'tip' | 'link';
 }
 
+/** How a profile's blocks link: what is hashed, and where the parent's hash is recorded. */
+interface LinkShape {
+  /** The part of a block its hash covers. */
+  hashed(block: JsonObject): JsonValue | undefined;
+  /** What a block records as its parent's hash. */
+  recorded(block: JsonObject): JsonValue | undefined;
+  readonly field: string;
+}
+
+const TUTORIAL_LINKS: LinkShape = {
+  hashed: (block) => block,
+  recorded: (block) => block.previous_hash,
+  field: 'previous_hash',
+};
+
+const LEDGER_LINKS: LinkShape = {
+  hashed: (block) => block.header,
+  recorded: (block) => (isJsonObject(block.header) ? block.header.parent : undefined),
+  field: 'parent',
+};
+
 /**
  * For a PREVIOUS_HASH_MISMATCH at block `broken` (1-based): the block that was edited. Usually
  * block `broken - 1`, whose hash no longer matches what block `broken` recorded when it sealed it.
+ * `ledger`: the blocks are the ledger's (the hash covers the header, which records `parent`).
  */
-export function editedBlock(value: JsonValue, broken: number): EditedBlock | null {
+export function editedBlock(value: JsonValue, broken: number, ledger = false): EditedBlock | null {
+  const shape = ledger ? LEDGER_LINKS : TUTORIAL_LINKS;
   const chain = chainEnvelope(value);
   const before = chain[broken - 2];
   const block = chain[broken - 1];
-  if (broken < 2 || before === undefined || !isJsonObject(block)) return null;
-  const hash = sha256Hex(canonicalJson(before));
+  if (broken < 2 || !isJsonObject(before) || !isJsonObject(block)) return null;
+  const beforeHashed = shape.hashed(before);
+  if (beforeHashed === undefined) return null;
+  const hash = sha256Hex(canonicalJson(beforeHashed));
+  const recorded = shape.recorded(block);
+  const field = shape.field;
   const after = chain[broken];
-  if (after === undefined) return { edited: broken - 1, hash, recorded: block.previous_hash, evidence: 'tip' };
-  const sealed = isJsonObject(after) && after.previous_hash === sha256Hex(canonicalJson(block));
+  if (after === undefined) return { edited: broken - 1, hash, recorded, field, evidence: 'tip' };
+  const blockHashed = shape.hashed(block);
+  const sealed =
+    isJsonObject(after) && blockHashed !== undefined && shape.recorded(after) === sha256Hex(canonicalJson(blockHashed));
   return sealed
-    ? { edited: broken - 1, hash, recorded: block.previous_hash, evidence: 'sealed' }
-    : { edited: broken, hash, recorded: block.previous_hash, evidence: 'link' };
+    ? { edited: broken - 1, hash, recorded, field, evidence: 'sealed' }
+    : { edited: broken, hash, recorded, field, evidence: 'link' };
 }
 
 /** The report's lines on an edited block: what changed, then why we say so. */
 function describeEdit(e: EditedBlock, broken: number): [string, string] {
   const recorded = showRecorded(e.recorded);
+  const field = e.field ?? 'previous_hash';
   if (e.evidence === 'link') {
     return [
-      `block ${broken} was changed: its previous_hash says ${recorded}, but block ${broken - 1}'s hash is ${e.hash}`,
+      `block ${broken} was changed: its ${field} says ${recorded}, but block ${broken - 1}'s hash is ${e.hash}`,
       `(block ${broken + 1} does not record block ${broken}'s hash either)`,
     ];
   }
@@ -73,7 +115,7 @@ function describeEdit(e: EditedBlock, broken: number): [string, string] {
     `block ${e.edited} was changed: its hash is now ${e.hash}, but block ${broken} says ${recorded}`,
     e.evidence === 'sealed'
       ? `(block ${broken} is intact: block ${broken + 1} still records its hash)`
-      : `(or block ${broken}'s previous_hash was edited: it is the tip, and no later block tells)`,
+      : `(or block ${broken}'s ${field} was edited: it is the tip, and no later block tells)`,
   ];
 }
 
@@ -84,7 +126,24 @@ function showRecorded(value: JsonValue | undefined): string {
   return canonicalJson(value).slice(0, 200);
 }
 
-/** Runs verify; returns the process exit code (0 valid, 1 invalid, 2 unreadable). */
+/**
+ * The profile to verify with: `--profile`, else guessed from the genesis block (`--genesis` means
+ * the ledger); the ledger's network from `--genesis`, else the built-in devnet.
+ */
+function verifyProfile(options: VerifyOptions, value: JsonValue): RuleProfile {
+  const name = options.profile ?? (options.genesis !== undefined ? 'ledger' : guessProfile(value));
+  if (options.genesis !== undefined && name !== 'ledger') {
+    throw new CliError(ErrorCode.InvalidOption, `--genesis is for --profile ledger (not ${name})`);
+  }
+  let genesis: GenesisSpec | undefined;
+  if (options.genesis !== undefined) genesis = readGenesisFile(options.genesis);
+  return createProfile(name, {
+    ...(options.difficulty === undefined ? {} : { difficulty: options.difficulty }),
+    ...(genesis === undefined ? {} : { genesis }),
+  });
+}
+
+/** Runs verify; returns the process exit code (0 valid, 1 invalid or a wrong option, 2 unreadable). */
 export function runVerify(file: string, options: VerifyOptions): number {
   const report = (result: Record<string, unknown>, line: string, stream: 'out' | 'err'): void => {
     if (options.json) console.log(JSON.stringify(result));
@@ -105,11 +164,20 @@ export function runVerify(file: string, options: VerifyOptions): number {
     );
     return 2;
   }
-  const profileName = options.profile ?? guessProfile(value);
-  const profile = createProfile(
-    profileName,
-    options.difficulty === undefined ? {} : { difficulty: options.difficulty },
-  );
+  let profile: RuleProfile;
+  try {
+    profile = verifyProfile(options, value);
+  } catch (err) {
+    if (!(err instanceof BlockforgeError || err instanceof CliError)) throw err;
+    // The genesis file is an input like the chain's: unreadable is 2; a wrong option is 1.
+    const unreadable = err.code === ErrorCode.InvalidGenesis;
+    report(
+      { valid: false, file, code: err.code, message: err.message },
+      `blockforge: ${err.message} [${err.code}]`,
+      'err',
+    );
+    return unreadable ? 2 : 1;
+  }
   // "seed profile, difficulty 4"
   const rules = [`${profile.name} profile`, ...Object.entries(profile.params).map(([k, v]) => `${k} ${v}`)].join(', ');
   let blocks: Block[];
@@ -117,11 +185,19 @@ export function runVerify(file: string, options: VerifyOptions): number {
     blocks = validateChainResponse(profile, value);
   } catch (err) {
     if (!(err instanceof ChainRuleError)) throw err;
-    const edited = err.code === ErrorCode.PreviousHashMismatch ? editedBlock(value, err.blockIndex) : null;
+    const edited =
+      err.code === ErrorCode.PreviousHashMismatch
+        ? editedBlock(value, err.blockIndex, profile.name === 'ledger')
+        : null;
     const verdict = err.blockIndex > 0 ? `block ${err.blockIndex} breaks ${err.code}` : err.code;
     // Full hashes, one form (the core's message shortens a long previous_hash).
     const edit = edited ? describeEdit(edited, err.blockIndex) : null;
-    const detail = edit ? edit.join('\n  ') : err.message;
+    // A ledger chain of another network than the one assumed: say how to name it.
+    const hint =
+      err.code === ErrorCode.GenesisInvalid && profile.name === 'ledger' && options.genesis === undefined
+        ? `\n  (verified as ${profile.params.network}: give the chain's genesis file with --genesis FILE)`
+        : '';
+    const detail = (edit ? edit.join('\n  ') : err.message) + hint;
     report(
       {
         valid: false,
