@@ -1,5 +1,6 @@
 /**
- * Ledger test networks: deterministic keys, an easy genesis (every block takes ~16 hashes), signed
+ * Ledger test networks: deterministic keys, an easy genesis (target 2^256 / 1: any hash meets it, but
+ * the search still asks for one leading hex zero, so ~16 hashes a block), signed
  * payments and blocks forged through the profile's own template, as a node forges them.
  */
 

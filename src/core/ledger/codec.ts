@@ -205,8 +205,14 @@ export function coinbaseId(height: number, toId: Uint8Array, amount: bigint): st
 export type TxErrorFactory = (code: ErrorCodeValue, message: string, field?: string) => BlockforgeError;
 
 /** Errors inside a block at `position` name the block and the transaction. */
-export function blockTxError(position: number, index: number): TxErrorFactory {
-  return (code, message) => new ChainRuleError(code, position, `transaction ${index}: ${message}`);
+export function blockTxError(position: number, index: number, rule: string): TxErrorFactory {
+  return (code, message) =>
+    new ChainRuleError(
+      // In a block, a malformed transaction breaks a chain rule: the chain-rule code, as the tutorial's.
+      code === ErrorCode.InvalidTransaction || code === ErrorCode.InvalidAddress ? ErrorCode.TransactionInvalid : code,
+      position,
+      `transaction ${index}: ${message}${/\(L\d+\)$/.test(message) ? '' : ` (${rule})`}`,
+    );
 }
 
 /** Errors for a client name the field. */

@@ -8,7 +8,7 @@ import { describe } from '../describe.js';
 import { BlockforgeError, ErrorCode } from '../errors.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue, newJsonObject } from '../json.js';
 import { MAX_TARGET } from './asert.js';
-import { parseAddress } from './keys.js';
+import { encodeAddress, parseAddress } from './keys.js';
 import { MAX_U63 } from './transaction.js';
 
 /** Base units in one coin. */
@@ -99,11 +99,11 @@ export function parseUnits(value: JsonValue | undefined): bigint | null {
   return n <= MAX_U63 ? n : null;
 }
 
-function unitsField(obj: JsonObject, field: string): bigint {
+function unitsField(obj: JsonObject, field: string, label = field): bigint {
   const n = parseUnits(obj[field]);
   if (n === null) {
     throw fail(
-      field,
+      label,
       `must be a string of base units, 0 to 2^63 - 1, without leading zeros (got ${describe(obj[field])})`,
     );
   }
@@ -157,14 +157,17 @@ export function parseGenesis(value: JsonValue): GenesisSpec {
       throw fail(field, 'must be {"address": "...", "amount": "<base units>"}');
     }
     const address = entry.address;
+    let id: Uint8Array;
     try {
-      parseAddress(hrp, address);
+      id = parseAddress(hrp, address);
     } catch (err) {
       throw fail(field, (err as Error).message);
     }
+    // One spelling per account: the state is keyed by the lower-case address.
+    if (encodeAddress(hrp, id) !== address) throw fail(field, 'write the address in lower case');
     if (seen.has(address)) throw fail(field, `lists ${address} twice (merge the amounts)`);
     seen.add(address);
-    const amount = unitsField(entry, 'amount');
+    const amount = unitsField(entry, 'amount', `${field}.amount`);
     total += amount;
     if (total > MAX_U63) throw fail('allocations', 'add up to more than 2^63 - 1 base units');
     return { address, amount };

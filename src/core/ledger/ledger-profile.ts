@@ -167,7 +167,7 @@ function ruleHeight(header: LedgerHeader, parent: HeaderChainView): void {
   if (header.height !== parent.height + 1) {
     throw new ChainRuleError(
       ErrorCode.IndexSequence,
-      header.height,
+      parent.height + 1,
       `height is ${header.height}, the block after ${parent.height} must be ${parent.height + 1} (L2)`,
     );
   }
@@ -248,12 +248,13 @@ function ruleSignature(
   }
 }
 
-function ruleSize(count: number, size: number, position: number): void {
-  if (count > MAX_BLOCK_TRANSACTIONS || size > MAX_LEDGER_BLOCK_BYTES) {
+/** L12; `size` null: checked before the transactions are read (the count alone already breaks it). */
+function ruleSize(count: number, size: number | null, position: number): void {
+  if (count > MAX_BLOCK_TRANSACTIONS || (size !== null && size > MAX_LEDGER_BLOCK_BYTES)) {
     throw new ChainRuleError(
       ErrorCode.BlockTooLarge,
       position,
-      `${count} transactions and ${size} bytes: a block holds at most ${MAX_BLOCK_TRANSACTIONS} and ${MAX_LEDGER_BLOCK_BYTES} bytes (L12)`,
+      `${count} transactions${size === null ? '' : ` and ${size} bytes`}: a block holds at most ${MAX_BLOCK_TRANSACTIONS} transactions and ${MAX_LEDGER_BLOCK_BYTES} bytes (L12)`,
     );
   }
 }
@@ -381,7 +382,11 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
   /** Context-free rules of a block (L1, L5, L7, L8's shape, L9, L12). */
   const decodeBlock = (value: JsonValue, position: number): LedgerBlock => {
     if (!isJsonObject(value)) {
-      throw new ChainRuleError(ErrorCode.BlockShape, position, `a block must be an object (got ${describe(value)})`);
+      throw new ChainRuleError(
+        ErrorCode.BlockShape,
+        position,
+        `a block must be an object (got ${describe(value)}) (L1)`,
+      );
     }
     const keys = Object.keys(value);
     const list = value.transactions;
@@ -404,11 +409,11 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
     if (list.length === 0) {
       throw new ChainRuleError(ErrorCode.RewardInvalid, at, 'the first transaction must be the reward (L8)');
     }
-    if (list.length > MAX_BLOCK_TRANSACTIONS) ruleSize(list.length, 0, at);
+    if (list.length > MAX_BLOCK_TRANSACTIONS) ruleSize(list.length, null, at);
     const transactions: LedgerTransaction[] = [];
     for (let k = 0; k < list.length; k++) {
       const item = list[k] as JsonValue;
-      const error = blockTxError(at, k + 1);
+      const error = blockTxError(at, k + 1, k === 0 ? 'L8' : 'L1');
       if (k === 0) {
         const reward = decodeCoinbase(item, hrp, error);
         if (reward.height !== header.height) {
@@ -756,7 +761,7 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
       const block = asBlock(value);
       if (!parent || parent.height === 0) {
         if (block !== genesis && block.hash !== chainId) {
-          throw new ChainRuleError(ErrorCode.GenesisInvalid, block.height, 'a chain starts with its genesis block');
+          throw new ChainRuleError(ErrorCode.GenesisInvalid, 1, 'a chain starts with its genesis block');
         }
         return applyBlock(genesis, { get: () => undefined });
       }
