@@ -77,7 +77,7 @@ lines.push('');
 lines.push(
   '/** The state the first block starts from (SHA-256 IV, or the midstate of fixed blocks before it), splat. */',
 );
-V.forEach((v, role) => lines.push(`export let s${v}: v128 = i32x4.splat(${hex(IV[role])});`));
+for (const [role, v] of V.entries()) lines.push(`export let s${v}: v128 = i32x4.splat(${hex(IV[role])});`);
 lines.push('');
 
 // compressFrom: entry at any round 0..15 through a fall-through switch. Before round `start`, the
