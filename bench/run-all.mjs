@@ -9,6 +9,7 @@
  */
 
 import { formatIngest, runIngest } from './ingest.mjs';
+import { formatLedger, runLedger } from './ledger.mjs';
 import { DEFAULT_BLOCKS, DEFAULT_DIFFICULTY, intArg } from './make-chain.mjs';
 import { formatValidate, GOAL_RATIO, runValidate } from './validate.mjs';
 
@@ -30,6 +31,9 @@ const ingest = await runIngest({
   log,
 });
 for (const line of formatIngest(ingest)) console.log(line);
+
+console.log('\n== ledger profile (signatures, block validation, signed ingest, headers-first sync)');
+for (const line of formatLedger(await runLedger({ log }))) console.log(line);
 
 const x = (v) => `${v.toFixed(1)}x`;
 const rows = [

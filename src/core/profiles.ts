@@ -59,10 +59,10 @@ export function createProfile(name: string, options: ProfileOptions = {}): RuleP
         'the ledger profile retargets its difficulty itself: set the start with a genesis file (blockforge genesis --expected-hashes N)',
       );
     }
-    return createLedgerProfile(
-      options.genesis,
-      options.maxBlockBytes === undefined ? {} : { maxBlockBytes: options.maxBlockBytes },
-    );
+    return createLedgerProfile(options.genesis, {
+      ...(options.maxBlockBytes === undefined ? {} : { maxBlockBytes: options.maxBlockBytes }),
+      ...(options.verifySignature === undefined ? {} : { verifySignature: options.verifySignature }),
+    });
   }
   return createTutorialProfile(name, options);
 }

@@ -328,7 +328,7 @@ export const blockforgePeers: PeerKindAdapter = {
         }
         const first = headers.headers.length + forkHeight + 1;
         try {
-          headers.add(list);
+          await inSlices(list, (slice) => headers?.add(slice));
         } catch (err) {
           if (
             err instanceof ChainRuleError &&
@@ -389,7 +389,7 @@ export const blockforgePeers: PeerKindAdapter = {
       pending?.catch(() => undefined); // observed below; a failure after an invalid page is moot
       const first = validator.height + 1;
       try {
-        validator.add(blocks);
+        await inSlices(blocks, (slice) => validator.add(slice));
         if (headers) {
           // Each body must be the block its checked header names.
           const added = validator.result.blocks;
@@ -436,6 +436,25 @@ export const blockforgePeers: PeerKindAdapter = {
     return { forkHeight, branch: result };
   },
 };
+
+/** Milliseconds of validation between two turns of the event loop during a sync. */
+const SLICE_MS = 25;
+
+/**
+ * Runs `work` over `items` a few at a time, yielding to the event loop every {@link SLICE_MS}: a
+ * page of signed blocks takes seconds to check, and meanwhile the next page's request (sent ahead)
+ * must get its connect and timeout events in time, as must every other client of the node.
+ */
+async function inSlices<T>(items: readonly T[], work: (slice: readonly T[]) => void): Promise<void> {
+  let started = performance.now();
+  for (let k = 0; k < items.length; k++) {
+    work(items.slice(k, k + 1));
+    if (performance.now() - started > SLICE_MS && k + 1 < items.length) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      started = performance.now();
+    }
+  }
+}
 
 /**
  * Heights to ask a peer about: the last ten blocks one by one, then doubling steps back to genesis.

@@ -11,9 +11,19 @@ import { ErrorCode } from '../../src/core/errors.js';
 import { type JsonObject, type JsonValue, parseJson, writeJson } from '../../src/core/json.js';
 import { makeHeader } from '../../src/core/ledger/codec.js';
 import { targetForExpectedHashes, targetHex } from '../../src/core/ledger/genesis.js';
+import { verifySignature } from '../../src/core/ledger/keys.js';
 import { type LedgerProfile, readAccount } from '../../src/core/ledger/ledger-profile.js';
+import { createProfile } from '../../src/core/profiles.js';
 import { cleanupAll } from '../support/harness.js';
-import { forgeBlock, pay, TEST_GENESIS_TIME, type TestWallet, testProfile, testWallet } from '../support/ledger.js';
+import {
+  forgeBlock,
+  pay,
+  TEST_GENESIS_TIME,
+  type TestWallet,
+  testGenesis,
+  testProfile,
+  testWallet,
+} from '../support/ledger.js';
 import { MemoryNetwork, type MemoryNode, tutorialPeer } from '../support/memory-network.js';
 
 const alice = testWallet(1);
@@ -311,5 +321,19 @@ describe('ledger nodes', () => {
     const listed = await net.call(a, 'GET', '/nodes');
     expect(JSON.stringify(listed.json)).not.toMatch(/banned":\s*true/);
     expect(a.node.chain).toHaveLength(1);
+  });
+
+  it('verifies signatures with the verifier the node gives the profile', () => {
+    let calls = 0;
+    const counting = createProfile('ledger', {
+      genesis: testGenesis([[alice, 1_000n]]),
+      verifySignature: (sig, msg, pub) => {
+        calls++;
+        return verifySignature(sig, msg, pub);
+      },
+    });
+    const chainId = (counting as LedgerProfile).chainId;
+    counting.parseTransaction(pay(counting as LedgerProfile, alice, bob.address, 1n, { chain: chainId }));
+    expect(calls).toBe(1);
   });
 });
