@@ -132,11 +132,12 @@ export interface RuleProfile {
   stalePending?(state: StateView, pending: readonly Transaction[]): readonly Transaction[];
 
   /**
-   * Policy: whether a block that arrives at `nowSeconds` (the node's clock) is taken now. The
+   * Policy: whether a block (or, in a headers-first sync, its header) that arrives at `nowSeconds`
+   * (the node's clock) is taken now. The
    * ledger refuses one dated more than 2 minutes ahead (TIME_TOO_FAR_AHEAD); it may be offered
    * again later. Absent: every block is timely.
    */
-  checkArrival?(block: Block, nowSeconds: number): void;
+  checkArrival?(block: Block | BlockHeader, nowSeconds: number): void;
 
   /** Header rules, for profiles whose proof of work covers a header (headers-first sync). */
   readonly headers?: HeaderRules;

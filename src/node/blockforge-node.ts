@@ -596,11 +596,22 @@ export class BlockforgeNode {
 
   /** The mempool as stored: every pending row, in order. */
   private reloadMempool(): void {
-    const rows = this.store.loadPending();
-    this.mempool.reset(
-      rows.map((row) => this.profile.parseTransaction(parseJson(row.json))),
-      rows.map((row) => row.id),
-    );
+    const txs: Transaction[] = [];
+    const ids: number[] = [];
+    const dropped: number[] = [];
+    for (const row of this.store.loadPending()) {
+      try {
+        txs.push(this.profile.parseTransaction(parseJson(row.json)));
+        ids.push(row.id);
+      } catch (err) {
+        // A row the policy no longer takes (a rule tightened between versions, or a row written by
+        // an older bug) must not keep the node from starting: it is dropped, and said so.
+        dropped.push(row.id);
+        this.logger.warn({ row: row.id, reason: (err as Error).message }, 'pending transaction dropped at load');
+      }
+    }
+    if (dropped.length > 0) this.store.deletePending(dropped);
+    this.mempool.reset(txs, ids);
   }
 
   /** Cumulative works for `blocks` placed after height `from`. */

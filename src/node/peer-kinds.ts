@@ -308,6 +308,9 @@ export const blockforgePeers: PeerKindAdapter = {
     // before it costs us a download.
     const headerRules = local.profile.headers;
     let headers: HeaderValidator | null = null;
+    // A peer on our network (its status named our genesis) shares our genesis block at least.
+    if (headerRules && forkHeight === 0)
+      throw misbehaving('/peer/locate answered no common block, yet the peer runs our genesis');
     if (headerRules && forkHeight > 0) {
       headers = new HeaderValidator(headerRules, local.viewAt(forkHeight));
       let from = forkHeight + 1;
@@ -323,9 +326,12 @@ export const blockforgePeers: PeerKindAdapter = {
           8,
         );
         const list = page.headers;
-        if (!Array.isArray(list) || list.length === 0 || list.length > limit) {
+        if (!Array.isArray(list) || list.length > limit) {
           throw misbehaving(`/headers?from=${from} answered ${Array.isArray(list) ? list.length : 'no'} headers`);
         }
+        // Fewer blocks than it said: its chain got shorter meanwhile (a reorg to one with more work).
+        if (list.length === 0)
+          throw changedDuringSync(`/headers?from=${from} answered no headers; the next round starts again`);
         const first = headers.headers.length + forkHeight + 1;
         try {
           await inSlices(list, (slice) => headers?.add(slice));
@@ -340,9 +346,31 @@ export const blockforgePeers: PeerKindAdapter = {
           throw err;
         }
         from += list.length;
+        // Headers dated too far ahead of our clock end the branch here (policy: their blocks are
+        // taken once their time has come); nothing after them is fetched.
+        const arrival = local.profile.checkArrival;
+        const now = ctx.clock();
+        const early = arrival
+          ? headers.headers.findIndex((header) => {
+              try {
+                arrival.call(local.profile, header, now);
+                return false;
+              } catch {
+                return true;
+              }
+            })
+          : -1;
+        if (early >= 0) {
+          target = forkHeight + early;
+          break;
+        }
       }
-      const headerWork = local.workAt(forkHeight) + headers.work;
-      if (headerWork < probe.work) {
+      let headerWork = local.workAt(forkHeight);
+      const usable = headers.headers.slice(0, target - forkHeight);
+      for (const header of usable) headerWork += header.work;
+      // An honest node's work only grows: headers carrying less than it claimed are a lie (unless
+      // the branch was cut short: at the block limit, or at a block dated ahead of our clock).
+      if (target === probe.height && headerWork < probe.work) {
         throw misbehaving(`claimed a chain of work ${probe.work} but its headers carry ${headerWork}`);
       }
       if (headerWork <= local.chainWork) {
@@ -350,7 +378,7 @@ export const blockforgePeers: PeerKindAdapter = {
         return { forkHeight, branch: { blocks: [], diffs: [] } };
       }
       // Bodies only as far as the checked headers go.
-      target = Math.min(target, forkHeight + headers.headers.length);
+      target = Math.min(target, forkHeight + usable.length);
     }
     const validator = new BranchValidator(
       local.profile,
@@ -364,9 +392,11 @@ export const blockforgePeers: PeerKindAdapter = {
       received += body.length;
       const page = parseJsonAnswer(body, CHAIN_MAX_DEPTH);
       const blocks = page.blocks;
-      if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > limit) {
+      if (!Array.isArray(blocks) || blocks.length > limit) {
         throw misbehaving(`/blocks?from=${from} answered ${Array.isArray(blocks) ? blocks.length : 'no'} blocks`);
       }
+      if (blocks.length === 0)
+        throw changedDuringSync(`/blocks?from=${from} answered no blocks; the next round starts again`);
       return blocks;
     };
     let next = forkHeight + 1;

@@ -240,6 +240,15 @@ export class ChainStore implements PeerStore {
     return this.addPendingTx(txs);
   }
 
+  /** Deletes pending rows, in one commit. */
+  deletePending(ids: readonly number[]): void {
+    this.guard(() =>
+      this.db.transaction(() => {
+        for (const id of ids) this.stmt.deletePending.run(id);
+      })(),
+    );
+  }
+
   /**
    * Replaces pending rows with a transaction (a payment replaced by a higher fee) in one commit.
    * Returns the new row's id.

@@ -9,14 +9,17 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Transaction } from '../../src/core/block.js';
 import { ErrorCode } from '../../src/core/errors.js';
 import { type JsonObject, type JsonValue, parseJson, writeJson } from '../../src/core/json.js';
-import { makeHeader } from '../../src/core/ledger/codec.js';
+import { asertTarget, MAX_TARGET } from '../../src/core/ledger/asert.js';
+import { clientTxError, decodePayment, makeHeader } from '../../src/core/ledger/codec.js';
 import { targetForExpectedHashes, targetHex } from '../../src/core/ledger/genesis.js';
 import { verifySignature } from '../../src/core/ledger/keys.js';
 import { type LedgerProfile, readAccount } from '../../src/core/ledger/ledger-profile.js';
+import { MAX_U63 } from '../../src/core/ledger/transaction.js';
 import { createProfile } from '../../src/core/profiles.js';
 import { cleanupAll } from '../support/harness.js';
 import {
   forgeBlock,
+  LedgerChain,
   pay,
   TEST_GENESIS_TIME,
   type TestWallet,
@@ -335,5 +338,104 @@ describe('ledger nodes', () => {
     const chainId = (counting as LedgerProfile).chainId;
     counting.parseTransaction(pay(counting as LedgerProfile, alice, bob.address, 1n, { chain: chainId }));
     expect(calls).toBe(1);
+  });
+
+  it('does not return a payment below our fee policy after a reorg, and restarts cleanly', async () => {
+    ledgerNetwork();
+    const [a, b] = await net.createNodes(2);
+    if (!a || !b) throw new Error('nodes');
+    net.connectAll([a, b]);
+    net.partition([a], [b]);
+    // A valid block (chain rules have no minimum fee) holding a fee-0 payment, as another miner may make.
+    const zeroFee = decodePayment(
+      pay(profile, alice, bob.address, 5_000n, { fee: 0n }),
+      profile.genesis.hrp,
+      clientTxError,
+    );
+    net.advance(1_000);
+    const block = forgeBlock(profile, a.node.viewAt(1), [zeroFee], minerB.address, net.now);
+    expect(a.node.offerBlock(block.json as JsonValue)).toBe('appended');
+    await mineSpaced(b, 3, 1);
+    net.heal();
+    await net.resolve(a);
+    expect(a.node.tip.hash).toBe(b.node.tip.hash);
+    expect(pendingIds(a)).not.toContain(zeroFee.id);
+    const again = await net.restart(a);
+    expect(again.node.tip.hash).toBe(b.node.tip.hash);
+  });
+
+  it('checks no signature of a block before its header passes in context', async () => {
+    ledgerNetwork();
+    const a = await net.createNode();
+    // A block on an unknown parent, full of payments whose signatures are garbage: it is "ahead"
+    // (a sync would fetch its headers first), and not one signature was checked.
+    let calls = 0;
+    const counting = createProfile('ledger', {
+      genesis: profile.genesis,
+      verifySignature: () => {
+        calls++;
+        return false;
+      },
+    });
+    const good = pay(profile, alice, bob.address, 1_000n);
+    const bad = { ...good, sig: 'ab'.repeat(64) };
+    const forged = decodePayment(parseJson(writeJson(bad)), profile.genesis.hrp, clientTxError);
+    // Block 4 of a chain A has never seen (its parent is unknown to A).
+    const elsewhere = new LedgerChain(profile);
+    elsewhere.mine([], minerB.address);
+    elsewhere.mine([], minerB.address);
+    const orphan = forgeBlock(profile, elsewhere.view, [forged], minerB.address, net.now + 30);
+    expect(counting.decodeBlock(orphan.json as JsonValue, 0).height).toBe(4);
+    expect(a.node.offerBlock(orphan.json as JsonValue)).toBe('ahead');
+    const block = forgeBlock(profile, a.node.viewAt(1), [forged], minerB.address, net.now + 10);
+    expect(calls).toBe(0);
+    // On our tip it is refused for its signature (L9), once its header passed.
+    expect(() => a.node.offerBlock(block.json as JsonValue)).toThrow(/signature .*\(L9\)/);
+  });
+
+  it('keeps a reward that would pass 2^63 - 1 from halting the chain, and refuses payments that would', async () => {
+    profile = testProfile([[alice, MAX_U63]], { maturity: 1 });
+    net = new MemoryNetwork({ profile, startTime: TEST_GENESIS_TIME + 100, beneficiary: alice.address });
+    const a = await net.createNode();
+    await mineSpaced(a, 4, 10); // rewards to alice, who cannot hold more: burned when they unlock
+    expect(a.node.chain).toHaveLength(5);
+    expect(balanceOf(a, alice)).toBe(MAX_U63);
+    const toAlice = await send(a, pay(profile, bob, alice.address, 1n));
+    expect(toAlice.status).toBe(400);
+  });
+
+  it('drops pending payments a block made unaffordable', async () => {
+    ledgerNetwork();
+    const a = await net.createNode();
+    // Nonces 1..3 wait for nonce 0, which never comes: a block spends alice's balance at nonce 0.
+    for (const nonce of [1n, 2n, 3n]) await submit(a, pay(profile, alice, bob.address, 1_000n, { nonce }));
+    const all = decodePayment(pay(profile, alice, carol.address, 999_000n), profile.genesis.hrp, clientTxError);
+    net.advance(10);
+    const block = forgeBlock(profile, a.node.viewAt(1), [all], minerB.address, net.now);
+    expect(a.node.offerBlock(block.json as JsonValue)).toBe('appended');
+    expect(a.node.pendingTransactions).toHaveLength(0);
+  });
+
+  it('clamps the retarget of times far off schedule without computing huge numbers', () => {
+    const far = asertTarget({
+      anchorTarget: 1n << 200n,
+      anchorHeight: 2,
+      anchorTime: 0,
+      parentHeight: 3,
+      parentTime: 2 ** 53 - 1,
+      blockTime: 1,
+      halfLife: 1,
+    });
+    const past = asertTarget({
+      anchorTarget: 1n << 200n,
+      anchorHeight: 2,
+      anchorTime: 2 ** 52,
+      parentHeight: 2 ** 40,
+      parentTime: 0,
+      blockTime: 3600,
+      halfLife: 1,
+    });
+    // Without the clamp the shift would be by ~2^69 bits: a RangeError (or minutes of work).
+    expect([far, past]).toEqual([MAX_TARGET, 1n]);
   });
 });

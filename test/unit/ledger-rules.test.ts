@@ -985,13 +985,14 @@ describe('policy: admitTransaction', () => {
     expect(admitError(tx(1_000n, 1n), [first]).code).toBe(ErrorCode.AlreadyPending);
   });
 
-  it('replaces a pending payment by one with its nonce and a higher fee, returning it', () => {
-    const first = tx(8_000n, 1n, 1_200n); // 9,200 of 10,000
-    // 8,000 + 1,500 fits only because the payment it replaces is no longer counted.
-    const better = tx(8_000n, 1n, 1_500n);
+  it('replaces a pending payment by one with its nonce and a fee at least the minimum fee higher, returning it', () => {
+    const first = tx(7_000n, 1n, 1_200n); // 8,200 of 10,000
+    // 7,000 + 2,200 fits only because the payment it replaces is no longer counted.
+    const better = tx(7_000n, 1n, 2_200n);
     expect(p.admitTransaction(better, state, [first])).toBe(first);
-    for (const fee of [1_200n, 1_000n]) {
-      const e = admitError(tx(7_000n, 1n, fee), [first]);
+    // Equal, lower, or higher by less than the minimum fee (each replacement is a commit and a relay).
+    for (const fee of [1_200n, 1_000n, 2_199n]) {
+      const e = admitError(tx(6_999n, 1n, fee), [first]);
       expect([e.code, e.field]).toEqual([ErrorCode.FeeTooLow, 'fee']);
     }
   });

@@ -46,6 +46,10 @@ export function asertTarget(input: AsertInput): bigint {
   // 2^(frac / 65536) * 65536, by the cubic approximation aserti3-2d specifies (error < 0.013%).
   const factor =
     65536n + ((195766423245049n * frac + 971821376n * frac * frac + 5127n * frac * frac * frac + (1n << 47n)) >> 48n);
+  // Far off schedule (times an attacker chose) the result is a clamp: decided before a shift by up
+  // to 2^30 bits is computed (Bitcoin Cash's implementation does the same).
+  if (shifts > 256n) return MAX_TARGET;
+  if (shifts < -256n) return 1n;
   let target = anchorTarget * factor;
   target = shifts < 0n ? target >> -shifts : target << shifts;
   target >>= 16n;

@@ -334,6 +334,8 @@ export class LedgerBlock implements Block {
     readonly transactions: readonly LedgerTransaction[],
     readonly json: JsonObject,
     readonly size: number,
+    /** Its position in the chain it was read from (errors name it), its height when unknown. */
+    readonly position: number = header.height,
   ) {}
   get height(): number {
     return this.header.height;

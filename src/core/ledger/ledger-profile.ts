@@ -350,6 +350,7 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
     blockSize(genesisHeader, allocations),
   );
   const chainId = genesis.hash;
+  const maxTarget = maxTargetOf(spec);
 
   const headerRules: HeaderRules = {
     headerOf: headerOfBlock,
@@ -360,6 +361,15 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
           throw new ChainRuleError(ErrorCode.GenesisInvalid, position, "the genesis header is not this network's");
         }
         return header;
+      }
+      // The easiest target any block may have is known without context: a header claiming an
+      // easier one (and so next to no work) is refused before anything else is looked at.
+      if (header.target > maxTarget) {
+        throw new ChainRuleError(
+          ErrorCode.TargetMismatch,
+          position,
+          `target ${targetHex(header.target).slice(0, 16)}... is easier than this network allows, ${targetHex(maxTarget).slice(0, 16)}... (L4)`,
+        );
       }
       ruleProofOfWork(header, position);
       return header;
@@ -433,9 +443,9 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
     const size = blockSize(header, transactions);
     ruleSize(transactions.length, size, at);
     ruleMerkle(header, transactions, at);
-    for (let k = 1; k < transactions.length; k++)
-      ruleSignature(transactions[k] as Payment, chainId, at, k + 1, options.verifySignature);
-    return new LedgerBlock(header, transactions, value, size);
+    // L9 (signatures) is checked by connectBlock, after the header's rules in context: verifying up
+    // to 10,000 signatures costs seconds, and a block must first show the network's real work.
+    return new LedgerBlock(header, transactions, value, size, at);
   };
 
   /** The state changes of a block (L8's amount, L10, L11), after maturity unlocks. */
@@ -450,7 +460,14 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
     const unlocked = readLock(writer, height);
     if (unlocked) {
       writer.set(lockKey(height), null);
-      credit(writer, unlocked.to, unlocked.amount, height);
+      // Every block at this height unlocks it, so it must never make a block invalid: what would take
+      // the balance past 2^63 - 1 is burned (a payment over it is refused instead: L11).
+      const account = writer.account(unlocked.to);
+      const room = MAX_U63 - account.balance;
+      writer.putAccount(unlocked.to, {
+        balance: account.balance + (unlocked.amount < room ? unlocked.amount : room),
+        nonce: account.nonce,
+      });
     }
     // 2. Payments, in order.
     let fees = 0n;
@@ -547,10 +564,11 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
         throw new BlockforgeError(ErrorCode.AlreadyPending, `payment ${tx.id} is already pending`);
       }
       if (other.nonce === tx.nonce) {
-        if (tx.fee <= other.fee) {
+        // A replacement pays at least the minimum fee more: each one is a commit and a relay.
+        if (tx.fee < other.fee + MIN_FEE) {
           throw new BlockforgeError(
             ErrorCode.FeeTooLow,
-            `payment ${other.id} with nonce ${tx.nonce} is pending with a fee of ${other.fee}: a replacement must pay a higher fee`,
+            `payment ${other.id} with nonce ${tx.nonce} is pending with a fee of ${other.fee}: a replacement must pay at least ${other.fee + MIN_FEE}`,
             { field: 'fee' },
           );
         }
@@ -564,6 +582,14 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
       throw new BlockforgeError(
         ErrorCode.InsufficientFunds,
         `this payment spends ${tx.amount + tx.fee} base units (amount plus fee); the sender has ${account.balance} spendable${committed > 0n ? `, ${committed} of it promised to pending payments` : ''}, so at most ${available} is left`,
+        { field: 'amount' },
+      );
+    }
+    const recipient = readAccount(state, tx.to);
+    if (recipient.balance + tx.amount > MAX_U63) {
+      throw new BlockforgeError(
+        ErrorCode.InvalidTransaction,
+        `the recipient would hold more than 2^63 - 1 base units (it has ${recipient.balance})`,
         { field: 'amount' },
       );
     }
@@ -607,11 +633,16 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
     for (const queue of queues) heap.push(queue);
     const chosen: Payment[] = [];
     let bytes = 0;
+    // What each recipient receives in the block so far: no balance may pass 2^63 - 1 (L11).
+    const received = new Map<string, bigint>();
     while (heap.size > 0 && chosen.length < MAX_BLOCK_TRANSACTIONS - 1) {
       const queue = heap.pop();
       const tx = queue.pop() as Payment;
       // A payment that does not fit ends its sender's run (the later nonces would not be valid).
       if (bytes + tx.canonical.length + 2 > roomBytes) continue;
+      const incoming = (received.get(tx.to) ?? 0n) + tx.amount;
+      if (readAccount(state, tx.to).balance + incoming > MAX_U63) continue;
+      received.set(tx.to, incoming);
       chosen.push(tx);
       bytes += tx.canonical.length + 2;
       if (queue.length > 0) heap.push(queue);
@@ -652,7 +683,8 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
     const payments = selectPayments(parent.state, pending, room);
     let fees = 0n;
     for (const tx of payments) fees += tx.fee;
-    const reward = makeCoinbase(height, beneficiary, blockReward(spec, height) + fees, hrp);
+    const claim = blockReward(spec, height) + fees;
+    const reward = makeCoinbase(height, beneficiary, claim < MAX_U63 ? claim : MAX_U63, hrp);
     const transactions: LedgerTransaction[] = [reward, ...payments];
     const fields = { height, parent: at(parent.height).hash, merkle: merkleOf(transactions), time, target };
     const text = canonicalJson(makeHeader({ ...fields, nonce: 0 }).json);
@@ -766,20 +798,54 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
         return applyBlock(genesis, { get: () => undefined });
       }
       headerRules.connectHeader(block.header, headerView(parent));
+      for (let k = 1; k < block.transactions.length; k++) {
+        ruleSignature(block.transactions[k] as Payment, chainId, block.position, k + 1, options.verifySignature);
+      }
       return applyBlock(block, parent.state);
     },
 
     parseTransaction: parsePayment,
     admitTransaction,
-    returnsToMempool: (tx) => tx instanceof Payment,
-
-    stalePending(state, pending) {
-      // A payment whose nonce a block used can never be valid again.
-      return pending.filter((tx) => tx instanceof Payment && tx.nonce < readAccount(state, tx.sender).nonce);
+    returnsToMempool(tx) {
+      // What a reorg drops comes back only if this node would take it from a client (a peer's block
+      // may hold a fee below our minimum, and the mempool is reloaded through the same policy).
+      if (!(tx instanceof Payment)) return false;
+      try {
+        parsePayment(tx.json);
+        return true;
+      } catch {
+        return false;
+      }
     },
 
-    checkArrival(block, nowSeconds) {
-      const header = headerOfBlock(block);
+    stalePending(state, pending) {
+      // Per sender, in nonce order: a nonce a block used can never be valid again, and what the
+      // balance no longer covers (the account was spent by a block) waits for nothing: dropped.
+      const stale: Transaction[] = [];
+      const bySender = new Map<string, Payment[]>();
+      for (const tx of pending) {
+        if (!(tx instanceof Payment)) continue;
+        const list = bySender.get(tx.sender);
+        if (list) list.push(tx);
+        else bySender.set(tx.sender, [tx]);
+      }
+      for (const [sender, list] of bySender) {
+        const account = readAccount(state, sender);
+        list.sort((a, b) => (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0));
+        let committed = 0n;
+        for (const tx of list) {
+          if (tx.nonce < account.nonce || committed + tx.amount + tx.fee > account.balance) {
+            stale.push(tx);
+            continue;
+          }
+          committed += tx.amount + tx.fee;
+        }
+      }
+      return stale;
+    },
+
+    checkArrival(item, nowSeconds) {
+      const header = item instanceof LedgerHeader ? item : headerOfBlock(item as Block);
       if (header.time > nowSeconds + MAX_FUTURE_SECONDS) {
         throw new ChainRuleError(
           ErrorCode.TimeTooFarAhead,
