@@ -186,7 +186,8 @@ walletCommand('balance', "an account's balance, in coins")
 walletCommand('send', 'sign a payment here and send it to the node')
   .requiredOption('--to <address>', 'the recipient')
   .requiredOption('--amount <coins>', 'coins to send, up to 8 decimals (1.5)')
-  .option('--fee <coins>', "the fee in coins (default: the node's minimum)")
+  .option('--fee <coins>', "the fee in coins (default: the node's minimum, if at most 0.001)")
+  .option('--yes', 'pay a --fee above 1 coin or above the amount')
   .action((options: SendOptions) => guard(options, () => runWalletSend(options)));
 
 walletCommand('history', "an account's transactions, newest first")
@@ -201,8 +202,17 @@ walletCommand(
   'check that a transaction is in the chain, as a light client: every header, its id, its inclusion proof',
 )
   .argument('<id>', 'the transaction id (64 hex)')
-  .option('--genesis <file>', "the network's genesis file (default: the node's, its chain id checked)")
+  .option(
+    '--genesis <file>',
+    "the network's genesis file (default: the node's; unpinned, with a warning, unless devnet)",
+  )
   .option('--confirmations <n>', 'fewer is an error (exit 1)', intOption('--confirmations', 1, 100_000_000))
+  .option('--min-work <n>', 'a total work (expected hashes) below this is an error (exit 1)', '0')
+  .option(
+    '--timeout <seconds>',
+    'give up after this long, every request included (default 120)',
+    secondsOption('--timeout'),
+  )
   .action((id: string, options: VerifyPaymentOptions) => guard(options, () => runVerifyPayment(id, options)));
 
 program

@@ -20,7 +20,7 @@ import {
   Payment,
   paymentJson,
 } from '../core/ledger/codec.js';
-import { DEVNET, parseGenesis } from '../core/ledger/genesis.js';
+import { DEVNET, parseGenesis, UNITS_PER_COIN } from '../core/ledger/genesis.js';
 import { encodeAddress, newSecretKey, parseAddress } from '../core/ledger/keys.js';
 import {
   createKeystore,
@@ -35,7 +35,7 @@ import { verifyInclusion } from '../core/ledger/merkle.js';
 import { type PaymentFields, paymentId, signPayment, verifyPayment } from '../core/ledger/transaction.js';
 import type { BlockHeader, HeaderChainView, HeaderRules } from '../core/profile.js';
 import { coins, formatCoins, parseCoins, readGenesisFile } from './genesis-command.js';
-import { AnswerReader, CliError, nodeBaseUrl, requestJson } from './http-client.js';
+import { AnswerReader, CliError, DEFAULT_TIMEOUT_MS, nodeBaseUrl, requestJson } from './http-client.js';
 
 /** Where the wallet is kept unless `--wallet` says otherwise. */
 export const DEFAULT_WALLET_FILE = join('.blockforge', 'wallet.json');
@@ -45,6 +45,16 @@ export const DEFAULT_NODE_URL = 'http://localhost:5000';
 export const PASSPHRASE_ENV = 'BLOCKFORGE_PASSPHRASE';
 /** Most headers `GET /headers` serves in one page. */
 export const HEADERS_PAGE = 2000;
+/**
+ * The most `wallet send` pays as a fee without `--fee` (0.001 coin, in base units). Without `--fee`
+ * the fee is the node's `min_fee`, a number the node (or anything between it and us) chooses: above
+ * this cap the wallet refuses rather than sign away what a hostile node asks.
+ */
+export const MAX_NODE_FEE = 100_000n;
+/** An explicit `--fee` above this (1 coin), or above the amount, needs `--yes`: a typo costs coins. */
+export const FEE_NEEDS_YES = UNITS_PER_COIN;
+/** Default time `wallet verify-payment` may take, every request included (`--timeout`). */
+export const DEFAULT_VERIFY_TIMEOUT_MS = 120_000;
 
 /** Options every wallet command has. */
 export interface WalletOptions {
@@ -69,6 +79,8 @@ export interface SendOptions extends WalletOptions {
   to: string;
   amount: string;
   fee?: string;
+  /** Pays a `--fee` above {@link FEE_NEEDS_YES} or above the amount. */
+  yes?: boolean;
 }
 
 /** Options of `wallet history`. */
@@ -80,6 +92,10 @@ export interface HistoryOptions extends WalletOptions {
 export interface VerifyPaymentOptions extends WalletOptions {
   genesis?: string;
   confirmations?: number;
+  /** A total header work below this (a decimal integer) is an error; default 0. */
+  minWork?: string;
+  /** Milliseconds the whole check may take (default {@link DEFAULT_VERIFY_TIMEOUT_MS}). */
+  timeout?: number;
 }
 
 /** Prints a command's result: one JSON object with `--json`, else the text. */
@@ -250,7 +266,12 @@ export interface NodeNetwork {
 /** Asks the node which network it is on (`GET /genesis`). */
 export async function fetchNetwork(base: string, timeoutMs?: number): Promise<NodeNetwork> {
   const answer = await requestJson(base, '/genesis', timeoutMs === undefined ? {} : { timeoutMs });
-  const reader = new AnswerReader('GET /genesis', answer.json);
+  return parseNetwork(answer.json);
+}
+
+/** A node's answer to `GET /genesis`, read and its genesis file rebuilt into a profile. */
+function parseNetwork(json: JsonValue): NodeNetwork {
+  const reader = new AnswerReader('GET /genesis', json);
   const claimedChainId = reader.string('chain_id');
   let profile: LedgerProfile;
   try {
@@ -406,6 +427,41 @@ export async function runWalletHistory(address: string | undefined, options: His
 
 // ---- wallet send ----
 
+/**
+ * Checks a fee given with `--fee` before anything is signed: above {@link FEE_NEEDS_YES} or above
+ * the amount it must come with `--yes` (a slip of the decimal point would otherwise pay it).
+ * Throws FEE_NOT_CONFIRMED.
+ */
+export function checkGivenFee(fee: bigint, amount: bigint, yes: boolean): void {
+  if (yes) return;
+  const over =
+    fee > FEE_NEEDS_YES
+      ? `more than ${coins(FEE_NEEDS_YES)}`
+      : fee > amount
+        ? `more than the amount (${coins(amount)})`
+        : null;
+  if (over !== null) {
+    throw new CliError(
+      'FEE_NOT_CONFIRMED',
+      `--fee ${coins(fee)} is ${over}: nothing was signed; add --yes if you really mean to pay it`,
+    );
+  }
+}
+
+/**
+ * The fee when `--fee` is not given: the node's `min_fee`, but only up to {@link MAX_NODE_FEE}. The
+ * node (or a proxy on the way) chooses that number, and a wallet that signs whatever it says lets a
+ * hostile node spend the sender's coins as fees. Throws FEE_TOO_HIGH above the cap.
+ */
+export function nodeFee(minFee: bigint, amount: bigint, node: string): bigint {
+  if (minFee <= MAX_NODE_FEE) return minFee;
+  const yes = minFee > FEE_NEEDS_YES || minFee > amount ? ' --yes' : '';
+  throw new CliError(
+    'FEE_TOO_HIGH',
+    `the node at ${node} asks a fee of ${coins(minFee)} (its min_fee), more than the ${coins(MAX_NODE_FEE)} the wallet pays on a node's word: nothing was signed; pass --fee ${formatCoins(minFee)}${yes} explicitly if you really want to pay that`,
+  );
+}
+
 /** `wallet send`: signs a payment here and hands it to the node. */
 export async function runWalletSend(options: SendOptions): Promise<number> {
   const file = options.wallet;
@@ -413,6 +469,7 @@ export async function runWalletSend(options: SendOptions): Promise<number> {
   const amount = parseCoins(options.amount, '--amount');
   if (amount === 0n) throw new CliError('INVALID_AMOUNT', '--amount must be more than 0');
   const givenFee = options.fee === undefined ? undefined : parseCoins(options.fee, '--fee');
+  if (givenFee !== undefined) checkGivenFee(givenFee, amount, options.yes === true);
   const base = nodeBaseUrl(options.node);
   const network = await signingNetwork(base);
   const { hrp } = network.profile.genesis;
@@ -429,7 +486,8 @@ export async function runWalletSend(options: SendOptions): Promise<number> {
     throw new CliError(ErrorCode.InvalidAddress, `--to: ${(err as Error).message}`);
   }
   const to = encodeAddress(hrp, toId);
-  const fee = givenFee ?? network.minFee;
+  // Before the passphrase is asked: nothing is unlocked for a fee the wallet will not pay.
+  const fee = givenFee ?? nodeFee(network.minFee, amount, base);
   const key = await unlockWallet(keystore, file);
   const accountPath = `/accounts/${encodeURIComponent(key.address)}`;
   const account = new AnswerReader(`GET ${accountPath}`, (await requestJson(base, accountPath)).json);
@@ -563,6 +621,33 @@ class Verdict extends Error {
   }
 }
 
+/** The built-in devnet's chain id, computed on first use: a node on devnet needs no `--genesis`. */
+let devnetChainId: string | undefined;
+function builtInChainId(): string {
+  devnetChainId ??= createLedgerProfile(DEVNET).chainId;
+  return devnetChainId;
+}
+
+/** Whether the network a payment is checked against came from somewhere other than the node. */
+interface NetworkTrust {
+  /** True for `--genesis FILE`, or for a node whose genesis is the built-in devnet. */
+  readonly pinned: boolean;
+  /** The warning line printed when not pinned. */
+  readonly warning: string;
+}
+
+/** `--min-work`: a decimal integer of work (expected hashes). */
+function parseMinWork(text: string | undefined): bigint {
+  if (text === undefined) return 0n;
+  if (!/^(0|[1-9][0-9]{0,77})$/.test(text)) {
+    throw new CliError(
+      'INVALID_OPTION',
+      `--min-work must be a whole number of work (expected hashes), like 1000000; not ${JSON.stringify(text.slice(0, 100))}`,
+    );
+  }
+  return BigInt(text);
+}
+
 /** `wallet verify-payment ID`: checks that a payment is in the chain with the most work, as a light client. */
 export async function runVerifyPayment(id: string, options: VerifyPaymentOptions): Promise<number> {
   if (!/^[0-9a-f]{64}$/.test(id)) {
@@ -571,43 +656,61 @@ export async function runVerifyPayment(id: string, options: VerifyPaymentOptions
       `${JSON.stringify(id.slice(0, 100))} is not a transaction id (64 lowercase hex digits)`,
     );
   }
+  const minWork = parseMinWork(options.minWork);
   const base = nodeBaseUrl(options.node);
+  // Filled in by checkPayment once the network is known, for the verdict too (not only VALID).
+  const trust: { network?: NetworkTrust } = {};
+  // The warning comes after the result, the last line a reader sees: a payment that checks out
+  // against a network the node made up proves nothing.
+  const warn = (): void => {
+    if (trust.network && !trust.network.pinned) console.error(trust.network.warning);
+  };
   try {
-    const result = await checkPayment(id, base, options);
+    const result = await checkPayment(id, base, options, minWork, trust);
     const { tx } = result;
-    const what =
-      tx instanceof Payment
-        ? `payment of ${coins(tx.amount)} from ${tx.sender} to ${tx.to} (fee ${coins(tx.fee)}, nonce ${tx.nonce})`
-        : `reward of ${coins(tx.amount)} to ${tx.to}`;
+    const isPayment = tx instanceof Payment;
+    const what = isPayment
+      ? `payment of ${coins(tx.amount)} from ${tx.sender} to ${tx.to} (fee ${coins(tx.fee)}, nonce ${tx.nonce})`
+      : `reward of ${coins(tx.amount)} to ${tx.to}`;
+    const above = result.confirmations - 1;
     print(
       options,
       {
         valid: true,
         id,
-        kind: tx instanceof Payment ? 'payment' : 'reward',
+        kind: isPayment ? 'payment' : 'reward',
         height: result.height,
         block_hash: result.blockHash,
         confirmations: result.confirmations,
+        confirmations_work: result.confirmationsWork.toString(),
         headers: result.headers,
         work: result.work.toString(),
+        min_work: minWork.toString(),
         chain_id: result.chainId,
         network: result.source,
+        genesis_pinned: result.pinned,
       },
       [
-        `VALID: ${id} is in block ${result.height} (${result.blockHash}), ${result.confirmations} confirmation${result.confirmations === 1 ? '' : 's'}`,
+        `VALID: ${id} is in block ${result.height} (${result.blockHash}), ${result.confirmations} confirmation${result.confirmations === 1 ? '' : 's'} of work ${result.confirmationsWork}, total work ${result.work}`,
         `  ${what}`,
-        `  checked here: ${result.headers} headers from the genesis of chain ${result.chainId} (${result.source}): proof of work, links, targets and times; total work ${result.work}`,
-        `  and the ${tx instanceof Payment ? "payment's signature and id" : "reward's id"}, and its inclusion proof against block ${result.height}'s merkle root`,
+        `  checked here: ${result.headers} headers from the genesis of chain ${result.chainId} (${result.source}): proof of work, links, targets and times`,
+        `  and the ${isPayment ? "payment's signature and id" : "reward's id"}, and its inclusion proof against block ${result.height}'s merkle root`,
+        `  work counts expected hashes: undoing this ${isPayment ? 'payment' : 'reward'} means redoing ${result.confirmationsWork} of them (its block and the ${above} on top); little work is cheap to fake (ask for more with --min-work N)`,
       ].join('\n'),
     );
+    warn();
     return 0;
   } catch (err) {
     if (!(err instanceof Verdict)) throw err;
+    const pinned = trust.network ? { genesis_pinned: trust.network.pinned } : {};
     if (options.json) {
-      console.log(JSON.stringify({ valid: err.valid, id, code: err.code, reason: err.reason, ...err.extra }));
+      console.log(
+        JSON.stringify({ valid: err.valid, id, code: err.code, reason: err.reason, ...err.extra, ...pinned }),
+      );
     } else {
       console.error(`${err.label}: ${err.reason} [${err.code}]`);
     }
+    warn();
     return 1;
   }
 }
@@ -617,18 +720,49 @@ interface CheckedPayment {
   height: number;
   blockHash: string;
   confirmations: number;
+  /** Work of the transaction's block and the blocks on top of it: what undoing it costs. */
+  confirmationsWork: bigint;
   headers: number;
   work: bigint;
   chainId: string;
   source: string;
+  pinned: boolean;
 }
 
-async function checkPayment(id: string, base: string, options: VerifyPaymentOptions): Promise<CheckedPayment> {
+async function checkPayment(
+  id: string,
+  base: string,
+  options: VerifyPaymentOptions,
+  minWork: bigint,
+  trust: { network?: NetworkTrust },
+): Promise<CheckedPayment> {
+  // One deadline for the whole check: a node that answers slowly, or a little at a time, cannot keep
+  // the client waiting forever (each request still has its own limit too).
+  const timeoutMs = options.timeout ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  const deadline = performance.now() + timeoutMs;
+  let progress = `the node at ${base} had not answered everything asked`;
+  const outOfTime = (): CliError =>
+    new CliError(
+      'VERIFY_TIMEOUT',
+      `gave up after ${timeoutMs / 1000} s (--timeout): ${progress}; nothing was verified`,
+    );
+  const get = async (path: string): Promise<JsonValue> => {
+    const left = Math.ceil(deadline - performance.now());
+    if (left <= 0) throw outOfTime();
+    try {
+      return (await requestJson(base, path, { timeoutMs: Math.min(DEFAULT_TIMEOUT_MS, left) })).json;
+    } catch (err) {
+      // Cut short by what was left of the deadline: the whole check ran out of time.
+      if (err instanceof CliError && err.code === 'NODE_TIMEOUT' && left < DEFAULT_TIMEOUT_MS) throw outOfTime();
+      throw err;
+    }
+  };
+
   // 1. What the node says about the transaction.
   const txPath = `/transactions/${id}`;
   let txAnswer: JsonValue;
   try {
-    txAnswer = (await requestJson(base, txPath)).json;
+    txAnswer = await get(txPath);
   } catch (err) {
     if (err instanceof CliError && err.status === 404) {
       throw new Verdict('NOT_FOUND', `the node at ${base} knows no transaction ${id}`);
@@ -647,6 +781,7 @@ async function checkPayment(id: string, base: string, options: VerifyPaymentOpti
   if (status !== 'confirmed')
     throw new CliError('NODE_BAD_RESPONSE', `the node says ${id} is ${JSON.stringify(status)}`);
   const height = t.int('height');
+  if (height < 1) throw new Verdict('NOT_IN_CHAIN', `the node says ${id} is in block ${height}; blocks start at 1`);
   const blockHash = t.string('block_hash');
   const p = t.field('proof');
   const proofIndex = p.int('index');
@@ -658,21 +793,46 @@ async function checkPayment(id: string, base: string, options: VerifyPaymentOpti
     return fromHex(entry);
   });
 
-  // 2. The network: the genesis file given, or the node's (its chain id recomputed here).
+  // 2. The network: the genesis file given, else the node's (its chain id recomputed here). Only a
+  // genesis from elsewhere (the file, or the built-in devnet) pins the network: anyone can run a
+  // node on a genesis of their own with trivial targets, where every header checks out.
   let profile: LedgerProfile;
   let source: string;
+  let pinned: boolean;
   if (options.genesis !== undefined) {
     profile = createLedgerProfile(readGenesisFile(options.genesis));
     source = `genesis file ${options.genesis}`;
+    pinned = true;
+    trust.network = { pinned, warning: '' };
+    // Asked first so that a node of another network is named as such, not as some broken header.
+    const claimed = new AnswerReader('GET /genesis', await get('/genesis')).string('chain_id');
+    if (claimed !== profile.chainId) {
+      throw new Verdict(
+        'CHAIN_ID_MISMATCH',
+        `the node at ${base} is on chain ${claimed}, not on chain ${profile.chainId} of ${options.genesis}: it serves another network`,
+      );
+    }
   } else {
-    const network = await fetchNetwork(base);
+    const network = parseNetwork(await get('/genesis'));
     profile = network.profile;
-    source = "the node's genesis file";
     if (network.claimedChainId !== profile.chainId) {
       throw new Verdict(
         'CHAIN_ID_MISMATCH',
         `the node claims chain id ${network.claimedChainId}, but its genesis file hashes to ${profile.chainId}`,
       );
+    }
+    const name = profile.genesis.network;
+    if (profile.chainId === builtInChainId()) {
+      source = 'the built-in devnet';
+      pinned = true;
+      trust.network = { pinned, warning: '' };
+    } else {
+      source = `network ${name}, as the node at ${base} describes it`;
+      pinned = false;
+      trust.network = {
+        pinned,
+        warning: `blockforge: warning: the genesis of network ${name} (chain ${profile.chainId}) came from the node at ${base} itself: a node can make up a network of its own, where its payments check out; pin the network with --genesis FILE (a genesis file from a source you trust)`,
+      };
     }
   }
   const { hrp } = profile.genesis;
@@ -705,17 +865,39 @@ async function checkPayment(id: string, base: string, options: VerifyPaymentOpti
     throw new Verdict('REWARD_INVALID', `the reward names height ${tx.height}, the node says it is in block ${height}`);
   }
 
-  // 4. Every header from the genesis to the node's tip, checked here.
+  // 4. Every header from the genesis to the node's tip, checked here. The tip is the height of the
+  // node's first answer, fixed: a node claiming ever more blocks would otherwise keep the client
+  // asking forever. Every page must bring headers, and the pages are counted: as many as the first
+  // page's size needs (an honest node's pages do not shrink), plus one.
   const checker = new HeaderChecker(profile.headers, new Set([height]));
-  let tip: number | undefined;
-  while (tip === undefined || checker.height < tip) {
+  let tip = 0;
+  let pagesLeft = 1;
+  let workBelow = 0n;
+  do {
     const from = checker.height + 1;
-    const pagePath = `/headers?from=${from}&limit=${HEADERS_PAGE}`;
-    const page = new AnswerReader(`GET ${pagePath}`, (await requestJson(base, pagePath)).json);
-    if (tip === undefined) tip = page.int('height');
+    const limit = tip === 0 ? HEADERS_PAGE : Math.min(HEADERS_PAGE, tip - checker.height);
+    if (pagesLeft === 0) {
+      throw new Verdict(
+        'HEADERS_STALLED',
+        `the node's pages of headers keep getting shorter: ${checker.height} of the ${tip} headers it claimed came in as many pages as its first page's size allows`,
+      );
+    }
+    pagesLeft--;
+    const pagePath = `/headers?from=${from}&limit=${limit}`;
+    const page = new AnswerReader(`GET ${pagePath}`, await get(pagePath));
     const headers = page.list('headers');
+    if (tip === 0) {
+      tip = page.int('height');
+      if (height > tip) {
+        throw new Verdict('NOT_IN_CHAIN', `the node says block ${height}, but its chain has ${tip} blocks`);
+      }
+      pagesLeft = Math.ceil(tip / Math.max(1, headers.length));
+    }
     if (headers.length === 0) {
-      throw new Verdict('HEADERS_MISSING', `the node claims ${tip} blocks but sent no header ${from}`);
+      throw new Verdict(
+        'HEADERS_MISSING',
+        `the node's headers ended at ${checker.height} (it sent no header ${from}), before the height ${tip} it claimed`,
+      );
     }
     for (const header of headers) {
       if (checker.height >= tip) break;
@@ -725,11 +907,10 @@ async function checkPayment(id: string, base: string, options: VerifyPaymentOpti
         if (!(err instanceof ChainRuleError)) throw err;
         throw new Verdict(err.code, `the node's headers break the chain rules: ${err.message}`);
       }
+      if (checker.height < height) workBelow = checker.work;
     }
-  }
-  if (height > tip || height < 1) {
-    throw new Verdict('NOT_IN_CHAIN', `the node says block ${height}, but its chain has ${tip} blocks`);
-  }
+    progress = `the node at ${base} had sent ${checker.height} of the ${tip} headers it claimed`;
+  } while (checker.height < tip);
 
   // 5. The block: its checked header is the one claimed, and the proof leads to its merkle root.
   const header = checker.header(height);
@@ -747,24 +928,45 @@ async function checkPayment(id: string, base: string, options: VerifyPaymentOpti
     );
   }
   const confirmations = tip - height + 1;
-  const checked: CheckedPayment = {
-    tx,
+  const work = checker.work;
+  const confirmationsWork = work - workBelow;
+  const summary = {
     height,
-    blockHash,
+    block_hash: blockHash,
     confirmations,
-    headers: tip,
-    work: checker.work,
-    chainId: profile.chainId,
-    source,
+    confirmations_work: confirmationsWork.toString(),
+    work: work.toString(),
   };
+  // Work, not the count of blocks, is what a chain costs to forge: a made-up network's blocks cost
+  // one hash each.
+  if (work < minWork) {
+    throw new Verdict(
+      'TOO_LITTLE_WORK',
+      `the chain holding ${id} has a total work of ${work}, less than the ${minWork} asked (--min-work): so little work is cheap to fake`,
+      'NOT ENOUGH WORK',
+      false,
+      { ...summary, min_work: minWork.toString() },
+    );
+  }
   if (options.confirmations !== undefined && confirmations < options.confirmations) {
     throw new Verdict(
       'TOO_FEW_CONFIRMATIONS',
       `${id} is in block ${height} and checks out, but has ${confirmations} confirmation${confirmations === 1 ? '' : 's'}, fewer than the ${options.confirmations} asked (--confirmations)`,
       'NOT ENOUGH CONFIRMATIONS',
       true,
-      { height, block_hash: blockHash, confirmations, work: checker.work.toString() },
+      summary,
     );
   }
-  return checked;
+  return {
+    tx,
+    height,
+    blockHash,
+    confirmations,
+    confirmationsWork,
+    headers: tip,
+    work,
+    chainId: profile.chainId,
+    source,
+    pinned,
+  };
 }

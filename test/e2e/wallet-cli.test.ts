@@ -61,18 +61,27 @@ function json(run: Run): any {
 
 /**
  * A node that answers with the real node's answers, passed through `forge` (path without the
- * query, JSON answer) first: a node that lies about one thing.
+ * query, JSON answer; it may take its time) first: a node that lies about one thing. POST bodies
+ * are passed on as they are. `requests` lists what was asked (`GET /genesis`), in order.
  */
 async function fakeNode(
   real: RunningNode,
   forge: (path: string, body: unknown) => unknown,
-): Promise<{ url: string; close(): Promise<void> }> {
+): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
   const server: Server = createServer((request, response) => {
     void (async () => {
-      const answer = await fetch(`${real.url}${request.url}`);
-      const text = await answer.text();
+      const method = request.method ?? 'GET';
       const path = (request.url ?? '/').split('?')[0] as string;
-      const body = answer.ok ? JSON.stringify(forge(path, JSON.parse(text))) : text;
+      requests.push(`${method} ${path}`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const answer = await fetch(`${real.url}${request.url}`, {
+        method,
+        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) } : {}),
+      });
+      const text = await answer.text();
+      const body = answer.ok ? JSON.stringify(await forge(path, JSON.parse(text))) : text;
       response.writeHead(answer.status, { 'content-type': 'application/json' });
       response.end(body);
     })().catch((err: unknown) => {
@@ -84,8 +93,21 @@ async function fakeNode(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        // A request the forge still holds (a node that never answers) must not keep the server open.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+}
+
+/** Runs the CLI and how long it took, in milliseconds. */
+async function timed(args: string[]): Promise<Run & { ms: number }> {
+  const start = performance.now();
+  const run = await cli(args);
+  return { ...run, ms: performance.now() - start };
 }
 
 const ALICE_PASS = { BLOCKFORGE_PASSPHRASE: 'correct horse battery staple' };
@@ -319,18 +341,31 @@ describe('blockforge genesis and wallet, against a ledger node', () => {
   it('wallet verify-payment: checks every header, the id and the inclusion proof itself', async () => {
     const run = await cli(wallet('verify-payment', bobFile, paymentId));
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^VALID: ${paymentId} is in block 2 \\([0-9a-f]{64}\\), 3 confirmations\\n`));
+    // Every block of this network has the easiest target: a work of 1 each.
+    expect(run.stdout).toMatch(
+      new RegExp(`^VALID: ${paymentId} is in block 2 \\([0-9a-f]{64}\\), 3 confirmations of work 3, total work 4\\n`),
+    );
     expect(run.stdout).toContain(`4 headers from the genesis of chain ${chainId}`);
-    const result = json(await cli(wallet('verify-payment', bobFile, paymentId, '--genesis', genesisFile, '--json')));
+    expect(run.stdout).toContain('redoing 3 of them (its block and the 2 on top)');
+    // Not devnet, and no --genesis: the network is the node's word.
+    expect(run.stderr).toBe(
+      `blockforge: warning: the genesis of network localnet (chain ${chainId}) came from the node at ${node.url} itself: a node can make up a network of its own, where its payments check out; pin the network with --genesis FILE (a genesis file from a source you trust)\n`,
+    );
+    const pinned = await cli(wallet('verify-payment', bobFile, paymentId, '--genesis', genesisFile, '--json'));
+    expect(pinned.stderr).toBe('');
+    const result = json(pinned);
     expect(result).toMatchObject({
       valid: true,
       id: paymentId,
       height: 2,
       confirmations: 3,
+      confirmations_work: '3',
       headers: 4,
+      work: '4',
+      min_work: '0',
       chain_id: chainId,
+      genesis_pinned: true,
     });
-    expect(BigInt(result.work)).toBeGreaterThanOrEqual(4n);
 
     const deep = await cli(wallet('verify-payment', bobFile, paymentId, '--confirmations', '10'));
     expect(deep.status).toBe(1);
@@ -483,6 +518,260 @@ describe('blockforge genesis and wallet, against a ledger node', () => {
       expect(paged).toMatchObject({ valid: true, headers: 18, work: run.work });
     } finally {
       await short.close();
+    }
+  });
+
+  it('wallet send: refuses a fee the node chose above 0.001 coin; signs nothing', async () => {
+    const greedy = await fakeNode(node, (path, body) =>
+      path === '/genesis' ? { ...(body as object), min_fee: '50000000000' } : body,
+    );
+    try {
+      const run = await cli(
+        ['wallet', 'send', '--wallet', aliceFile, '--node', greedy.url, '--to', bob, '--amount', '1'],
+        {
+          env: ALICE_PASS,
+        },
+      );
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        `blockforge: the node at ${greedy.url} asks a fee of 500 coins (its min_fee), more than the 0.001 coins the wallet pays on a node's word: nothing was signed; pass --fee 500 --yes explicitly if you really want to pay that [FEE_TOO_HIGH]\n`,
+      );
+      const asJson = await cli(
+        ['wallet', 'send', '--wallet', aliceFile, '--node', greedy.url, '--to', bob, '--amount', '1', '--json'],
+        { env: ALICE_PASS },
+      );
+      expect(asJson.status).toBe(1);
+      expect(json(asJson)).toMatchObject({
+        error: { code: 'FEE_TOO_HIGH', message: expect.stringContaining('500 coins') },
+      });
+      // The network was asked, nothing else: no nonce looked up, nothing posted.
+      expect(greedy.requests).toEqual(['GET /genesis', 'GET /genesis']);
+
+      // Given explicitly it is the user's choice, but above 1 coin only with --yes (checked before
+      // the node is even asked).
+      const big = await cli(
+        [
+          'wallet',
+          'send',
+          '--wallet',
+          aliceFile,
+          '--node',
+          greedy.url,
+          '--to',
+          bob,
+          '--amount',
+          '1000',
+          '--fee',
+          '500',
+        ],
+        { env: ALICE_PASS },
+      );
+      expect(big.status).toBe(1);
+      expect(big.stderr).toBe(
+        'blockforge: --fee 500 coins is more than 1 coin: nothing was signed; add --yes if you really mean to pay it [FEE_NOT_CONFIRMED]\n',
+      );
+      expect(greedy.requests).toHaveLength(2);
+      // With --yes the wallet signs it, and the node decides (here: more than Alice has).
+      const yes = await cli(
+        [
+          ...['wallet', 'send', '--wallet', aliceFile, '--node', greedy.url, '--to', bob],
+          ...['--amount', '1000', '--fee', '500', '--yes'],
+        ],
+        { env: ALICE_PASS },
+      );
+      expect(yes.status).toBe(1);
+      expect(yes.stderr).toContain('[INSUFFICIENT_FUNDS]');
+      expect(greedy.requests.at(-1)).toBe('POST /transactions');
+    } finally {
+      await greedy.close();
+    }
+  });
+
+  it('wallet send: a --fee above the amount needs --yes', async () => {
+    const args = wallet('send', bobFile, '--to', alice, '--amount', '0.00001', '--fee', '0.0001');
+    const run = await cli(args);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      'blockforge: --fee 0.0001 coins is more than the amount (0.00001 coins): nothing was signed; add --yes if you really mean to pay it [FEE_NOT_CONFIRMED]\n',
+    );
+    expect(json(await cli(wallet('balance', bobFile, '--json'))).next_nonce).toBe('0');
+    const sent = await cli([...args, '--yes', '--json']);
+    expect(sent.status, sent.stderr).toBe(0);
+    expect(json(sent)).toMatchObject({ status: 'pending', from: bob, amount: '1000', fee: '10000' });
+  });
+
+  it('wallet verify-payment: a network the node made up checks out only with a warning, and not against --genesis or --min-work', async () => {
+    // Anyone can run a node on a genesis of their own, with the easiest target: one hash a block.
+    const fakeGenesis = join(dir, 'fakenet.json');
+    const made = await cli(['genesis', '--out', fakeGenesis, '--name', 'fakenet', '--expected-hashes', '1']);
+    expect(made.status, made.stderr).toBe(0);
+    const fakeChain = (/chain id ([0-9a-f]{64})/.exec(made.stdout) as RegExpExecArray)[1] as string;
+    const fake = await startNode({
+      args: [
+        '--profile',
+        'ledger',
+        '--genesis',
+        fakeGenesis,
+        '--miner-address',
+        bob,
+        '--threads',
+        '1',
+        '--kernel',
+        'crypto',
+      ],
+    });
+    try {
+      expect((await call(`${fake.url}/mine`)).status).toBe(200);
+      const history = json(await cli(['wallet', 'history', bob, '--node', fake.url, '--json']));
+      const reward = history.transactions.find((t: { height: number }) => t.height === 2).id as string;
+      const verify = (...args: string[]): Promise<Run> =>
+        cli(['wallet', 'verify-payment', reward, '--node', fake.url, ...args]);
+
+      const run = await verify();
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(
+        /^VALID: [0-9a-f]{64} is in block 2 \([0-9a-f]{64}\), 1 confirmation of work 1, total work 2\n/,
+      );
+      expect(run.stdout).toContain(`(network fakenet, as the node at ${fake.url} describes it)`);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^blockforge: warning: the genesis of network fakenet \\(chain ${fakeChain}\\) came from the node at .* itself: .*pin the network with --genesis FILE`,
+        ),
+      );
+      const asJson = await verify('--json');
+      expect(json(asJson)).toMatchObject({
+        valid: true,
+        kind: 'reward',
+        confirmations: 1,
+        confirmations_work: '1',
+        work: '2',
+        chain_id: fakeChain,
+        genesis_pinned: false,
+      });
+      expect(asJson.stderr).toContain('blockforge: warning: the genesis of network fakenet');
+
+      // Pinned to the real network: the node is on another chain.
+      const pinned = await verify('--genesis', genesisFile);
+      expect(pinned.status).toBe(1);
+      expect(pinned.stderr).toBe(
+        `INVALID: the node at ${fake.url} is on chain ${fakeChain}, not on chain ${chainId} of ${genesisFile}: it serves another network [CHAIN_ID_MISMATCH]\n`,
+      );
+      const pinnedJson = await verify('--genesis', genesisFile, '--json');
+      expect(json(pinnedJson)).toMatchObject({ valid: false, code: 'CHAIN_ID_MISMATCH', genesis_pinned: true });
+
+      // Work is what a chain costs to make: ask for more than it has.
+      const weak = await verify('--min-work', '3');
+      expect(weak.status).toBe(1);
+      expect(weak.stdout).toBe('');
+      expect(weak.stderr).toMatch(
+        /^NOT ENOUGH WORK: the chain holding [0-9a-f]{64} has a total work of 2, less than the 3 asked \(--min-work\): .* \[TOO_LITTLE_WORK\]\nblockforge: warning: /,
+      );
+      expect(json(await verify('--min-work', '3', '--json'))).toMatchObject({
+        valid: false,
+        code: 'TOO_LITTLE_WORK',
+        work: '2',
+        confirmations_work: '1',
+        min_work: '3',
+        genesis_pinned: false,
+      });
+      expect((await verify('--min-work', '2')).status).toBe(0);
+      const badMin = await verify('--min-work', '1e6');
+      expect(badMin.status).toBe(1);
+      expect(badMin.stderr).toContain('--min-work must be a whole number');
+      expect(badMin.stderr).toContain('[INVALID_OPTION]');
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('wallet verify-payment: a node on the built-in devnet needs no --genesis', async () => {
+    const devnet = await startNode({ args: ['--profile', 'ledger', '--miner-address', bob, '--kernel', 'crypto'] });
+    try {
+      expect((await call(`${devnet.url}/mine`, { timeoutMs: 60_000 })).status).toBe(200);
+      const history = json(await cli(['wallet', 'history', bob, '--node', devnet.url, '--json']));
+      const reward = history.transactions.find((t: { height: number }) => t.height === 2).id as string;
+      const run = await cli(['wallet', 'verify-payment', reward, '--node', devnet.url, '--json']);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(json(run)).toMatchObject({ valid: true, network: 'the built-in devnet', genesis_pinned: true });
+    } finally {
+      await devnet.stop();
+    }
+  }, 90_000);
+
+  it('wallet verify-payment: a node cannot keep it asking for headers forever', async () => {
+    const verify = (url: string, ...args: string[]) =>
+      timed(['wallet', 'verify-payment', paymentId, '--node', url, '--genesis', genesisFile, ...args]);
+
+    // Every answer claims 1000 blocks more than the last; past the real tip the pages are empty.
+    let claims = 0;
+    const growing = await fakeNode(node, (path, body) => {
+      if (path !== '/headers') return body;
+      claims += 1000;
+      const answer = body as { height: number };
+      return { ...answer, height: answer.height + claims };
+    });
+    // The same page (the first) forever, claiming 1000 blocks more than it has.
+    let first: unknown;
+    const repeating = await fakeNode(node, (path, body) => {
+      if (path !== '/headers') return body;
+      first ??= { ...(body as object), height: (body as { height: number }).height + 1000 };
+      return first;
+    });
+    // A full first page, then one header a page.
+    let pages = 0;
+    const dripping = await fakeNode(node, (path, body) => {
+      if (path !== '/headers') return body;
+      const answer = body as { headers: unknown[] };
+      return { ...answer, headers: answer.headers.slice(0, ++pages === 1 ? 9 : 1) };
+    });
+    // Headers that never come.
+    const silent = await fakeNode(node, async (path, body) => {
+      if (path === '/headers') await new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+      return body;
+    });
+    // A height below the block the payment is said to be in.
+    const short = await fakeNode(node, (path, body) =>
+      path === '/headers' ? { ...(body as object), height: 1 } : body,
+    );
+    try {
+      const ended = await verify(growing.url);
+      expect(ended.status).toBe(1);
+      expect(ended.stderr).toBe(
+        "INVALID: the node's headers ended at 18 (it sent no header 19), before the height 1018 it claimed [HEADERS_MISSING]\n",
+      );
+      expect(growing.requests.filter((r) => r.startsWith('GET /headers'))).toHaveLength(2);
+      expect(ended.ms).toBeLessThan(10_000);
+
+      const repeated = await verify(repeating.url, '--json');
+      expect(repeated.status).toBe(1);
+      expect(json(repeated)).toMatchObject({
+        valid: false,
+        reason: expect.stringContaining("the node's headers break the chain rules"),
+      });
+      expect(repeated.ms).toBeLessThan(10_000);
+
+      const dripped = await verify(dripping.url);
+      expect(dripped.status).toBe(1);
+      expect(dripped.stderr).toMatch(
+        /^INVALID: the node's pages of headers keep getting shorter: 11 of the 18 headers .*\[HEADERS_STALLED\]\n$/,
+      );
+      // The first page (9 headers), and as many more as 18 headers in pages of 9 take: 2.
+      expect(pages).toBe(3);
+
+      const waited = await verify(silent.url, '--timeout', '1.5');
+      expect(waited.status).toBe(1);
+      expect(waited.stderr).toBe(
+        `blockforge: gave up after 1.5 s (--timeout): the node at ${silent.url} had not answered everything asked; nothing was verified [VERIFY_TIMEOUT]\n`,
+      );
+      expect(waited.ms).toBeLessThan(10_000);
+
+      const below = await verify(short.url);
+      expect(below.status).toBe(1);
+      expect(below.stderr).toBe('INVALID: the node says block 2, but its chain has 1 blocks [NOT_IN_CHAIN]\n');
+    } finally {
+      await Promise.all([growing, repeating, dripping, silent, short].map((fake) => fake.close()));
     }
   });
 });

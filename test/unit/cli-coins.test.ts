@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { coins, formatCoins, genesisSpecOf, indentJson, parseCoins } from '../../src/cli/genesis-command.js';
 import { CliError } from '../../src/cli/http-client.js';
+import { checkGivenFee, FEE_NEEDS_YES, MAX_NODE_FEE, nodeFee } from '../../src/cli/wallet-command.js';
 import { parseJson } from '../../src/core/json.js';
 import { genesisFileJson, parseGenesis } from '../../src/core/ledger/genesis.js';
 import { addressOf, publicKeyOf } from '../../src/core/ledger/keys.js';
@@ -100,5 +101,38 @@ describe('the genesis file blockforge genesis writes', () => {
     const address = addressOf('bfd', publicKeyOf(new Uint8Array(32).fill(7)));
     expect(genesisSpecOf({ alloc: [`${address}=2.5`] }, 0).allocations).toEqual([{ address, amount: 250_000_000n }]);
     expect(() => genesisSpecOf({ hrp: 'bft', alloc: [`${address}=1`] }, 0)).toThrow(/for the network "bfd"/);
+  });
+});
+
+describe('the fee wallet send signs', () => {
+  const node = 'http://localhost:5000';
+
+  it("takes the node's min_fee up to 0.001 coin, and refuses more with FEE_TOO_HIGH", () => {
+    expect(MAX_NODE_FEE).toBe(parseCoins('0.001'));
+    expect(nodeFee(1000n, 1n, node)).toBe(1000n);
+    expect(nodeFee(MAX_NODE_FEE, 1n, node)).toBe(MAX_NODE_FEE);
+    expect(() => nodeFee(MAX_NODE_FEE + 1n, parseCoins('1'), node)).toThrow(
+      new CliError(
+        'FEE_TOO_HIGH',
+        "the node at http://localhost:5000 asks a fee of 0.00100001 coins (its min_fee), more than the 0.001 coins the wallet pays on a node's word: nothing was signed; pass --fee 0.00100001 explicitly if you really want to pay that",
+      ),
+    );
+    // Paying it would need --yes too (above the amount): the hint says so.
+    expect(() => nodeFee(MAX_NODE_FEE + 1n, 1n, node)).toThrow(/pass --fee 0\.00100001 --yes explicitly/);
+  });
+
+  it('needs --yes for a --fee above 1 coin or above the amount', () => {
+    const one = parseCoins('1');
+    expect(FEE_NEEDS_YES).toBe(one);
+    expect(() => checkGivenFee(one, one, false)).not.toThrow();
+    expect(() => checkGivenFee(one + 1n, parseCoins('5'), false)).toThrow(/is more than 1 coin: .*add --yes/);
+    expect(() => checkGivenFee(1001n, 1000n, false)).toThrow(/is more than the amount \(0\.00001 coins\)/);
+    for (const [fee, amount] of [
+      [one + 1n, parseCoins('5')],
+      [1001n, 1000n],
+    ] as const) {
+      expect(() => checkGivenFee(fee, amount, true)).not.toThrow();
+      expect(() => checkGivenFee(fee, amount, false)).toThrow(expect.objectContaining({ code: 'FEE_NOT_CONFIRMED' }));
+    }
   });
 });
