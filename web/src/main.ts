@@ -9,9 +9,15 @@ import { connectLive } from './live.js';
 import { renderAddress } from './pages/address.js';
 import { renderBlock } from './pages/block.js';
 import { renderChain } from './pages/chain.js';
+import { renderDifficulty } from './pages/difficulty.js';
+import { renderForks } from './pages/forks.js';
+import { renderMempool } from './pages/mempool.js';
+import { renderNetwork } from './pages/network.js';
 import { renderOverview } from './pages/overview.js';
 import { renderPeers } from './pages/peers.js';
 import { renderTransactions } from './pages/transactions.js';
+import { renderTx } from './pages/tx.js';
+import { renderWallet } from './pages/wallet.js';
 import { mountReorgBanner } from './reorg-banner.js';
 import { state, subscribe } from './store.js';
 
@@ -29,6 +35,8 @@ function route(hash: string): Route {
     const n = Number(block[1]);
     return { title: `Block #${n}`, nav: '#/chain', render: (main) => renderBlock(main, n) };
   }
+  const tx = /^\/tx\/([0-9a-f]{64})$/.exec(path);
+  if (tx) return { title: 'Transaction', nav: '#/wallet', render: (main) => renderTx(main, tx[1] as string) };
   const address = /^\/address\/(.+)$/.exec(path);
   if (address) {
     let value: string;
@@ -48,6 +56,16 @@ function route(hash: string): Route {
       return { title: 'Transactions', nav: '#/transactions', render: renderTransactions };
     case '/peers':
       return { title: 'Peers', nav: '#/peers', render: renderPeers };
+    case '/wallet':
+      return { title: 'Wallet', nav: '#/wallet', render: renderWallet };
+    case '/forks':
+      return { title: 'Forks', nav: '#/forks', render: renderForks };
+    case '/network':
+      return { title: 'Network', nav: '#/network', render: renderNetwork };
+    case '/mempool':
+      return { title: 'Mempool', nav: '#/mempool', render: renderMempool };
+    case '/difficulty':
+      return { title: 'Difficulty', nav: '#/difficulty', render: renderDifficulty };
     default:
       return {
         title: 'Not found',
