@@ -29,6 +29,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('web/', import.meta.url)),
   base: '/explorer/',
   plugins: [noNodeBuiltins()],
+  // Workers are bundled apart, without `plugins`: they get the same node:crypto stand-in.
+  worker: { plugins: () => [noNodeBuiltins()] },
   build: {
     outDir: fileURLToPath(new URL('dist/web/', import.meta.url)),
     emptyOutDir: true,

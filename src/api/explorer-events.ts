@@ -39,7 +39,16 @@ export const EVENT_STREAM_DEFAULTS: Required<EventStreamOptions> = {
 };
 
 /** Event names on the stream: the node's events plus `hello`, sent once when a stream opens. */
-export const STREAM_EVENTS = ['block', 'transaction', 'chain-replaced', 'peers', 'mining', 'mining-progress'] as const;
+export const STREAM_EVENTS = [
+  'block',
+  'transaction',
+  'chain-replaced',
+  'reorg',
+  'stale',
+  'peers',
+  'mining',
+  'mining-progress',
+] as const;
 
 type StreamEvent = (typeof STREAM_EVENTS)[number];
 
@@ -56,6 +65,27 @@ const serializers: { [K in StreamEvent]: (...args: StreamEventMap[K]) => string 
       event.peer === undefined ? '' : `,"peer":${JSON.stringify(event.peer)}`
     }${'id' in event && typeof event.id === 'string' ? `,"id":${JSON.stringify(event.id)}` : ''},"transaction":${writeJson(event.tx.json)}}`,
   'chain-replaced': (change) => JSON.stringify(change),
+  reorg: (r) =>
+    JSON.stringify({
+      fork: r.fork,
+      dropped: r.dropped,
+      dropped_count: r.droppedCount,
+      added: r.added,
+      added_count: r.addedCount,
+      returned: r.returned,
+      returned_count: r.returnedCount,
+      old_tip: { ...r.oldTip, work: r.oldTip.work.toString() },
+      new_tip: { ...r.newTip, work: r.newTip.work.toString() },
+      ...(r.peer === undefined ? {} : { peer: r.peer }),
+    }),
+  stale: (e) =>
+    JSON.stringify({
+      ...e.block,
+      parent: e.parent,
+      work: e.work.toString(),
+      source: e.source,
+      ...(e.peer === undefined ? {} : { peer: e.peer }),
+    }),
   peers: (change) => JSON.stringify(change),
   mining: (status) => JSON.stringify(status),
   'mining-progress': (progress) => JSON.stringify(progress),
@@ -193,7 +223,11 @@ export function registerEvents(
         description:
           'A text/event-stream. Events: `hello` (on connect: node_id, height, pending, profile, difficulty), ' +
           '`block` ({index, hash, source, peer?, block}), `transaction` ({source, peer?, transaction}), ' +
-          '`chain-replaced` ({height, common, returned, dropped}), `peers` ({peers, ...}), `mining` ' +
+          '`chain-replaced` ({height, common, returned, dropped}), `reorg` ({fork: {height, hash}, dropped: ' +
+          '[{height, hash}], dropped_count, added: [{height, hash}], added_count, returned: [transaction ids], ' +
+          'returned_count, old_tip and new_tip: {height, hash, work}, peer?}; after chain-replaced; lists hold at ' +
+          'most 1000 entries, the counts are whole; work is a decimal string), `stale` ({height, hash, parent, ' +
+          'work, source: sibling | branch, peer?}: a validated block kept off the chain), `peers` ({peers, ...}), `mining` ' +
           '({mining, rate}) and `mining-progress` ({index, hashes, seconds, rate, expected}); a comment ' +
           'line every 15 s keeps the stream open. 503 when too many streams are open.',
         produces: ['text/event-stream'],

@@ -19,6 +19,7 @@ import { NODE_ID_HEADER } from '../node/peer-client.js';
 import { clientErrorBody, errorBody, errorOf, handleError, sendError } from './errors.js';
 import { registerExplorer, registerOpenApi } from './explorer.js';
 import { registerLedgerRoutes } from './ledger-routes.js';
+import { registerNetworkRoutes } from './network-routes.js';
 import { registerPeerRoutes } from './peer-routes.js';
 import { registerRoutes } from './routes.js';
 
@@ -313,6 +314,7 @@ export async function buildServer(services: NodeServices, options: ServerOptions
   // After the tutorial's: /transactions/new must be found before /transactions/:id (405's Allow).
   registerLedgerRoutes(app, services);
   registerPeerRoutes(app, services);
+  registerNetworkRoutes(app, services);
   registerExplorer(app, services);
   await app.ready();
   // Open connections are file descriptors: a client holding thousands half-sent must not use them

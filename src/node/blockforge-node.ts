@@ -9,15 +9,16 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Block, StateDiff, StateView, Transaction } from '../core/block.js';
 import { blockTooLarge, OverlayState, type ValidatedBranch, validateBranch } from '../core/chain.js';
-import { BlockforgeError, ErrorCode } from '../core/errors.js';
+import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
 import { type JsonValue, parseJson, writeJson } from '../core/json.js';
 import type { ChainView, RuleProfile } from '../core/profile.js';
 import { GroupCommit } from './group-commit.js';
 import { MAX_PEER_BLOCK_BYTES } from './limits.js';
 import { Mempool } from './mempool.js';
 import { type MinerOptions, type MiningResult, ProofMiner, type ProofSolver } from './miner.js';
-import { NodeEvents } from './node-events.js';
+import { type BlockRef, MAX_REORG_LIST, NodeEvents } from './node-events.js';
 import { reconcileMempool } from './reconcile.js';
+import { StaleBlocks, type StaleSource } from './stale-blocks.js';
 import { ChainStore, type PeerStore, type StoredBlock } from './storage.js';
 
 /** The logging a node does (pino's shape). */
@@ -110,6 +111,8 @@ export class BlockforgeNode {
   readonly beneficiary: string;
   /** Changes, announced after they are on disk. */
   readonly events = new NodeEvents();
+  /** Validated blocks off our chain (dropped by reorgs, tied siblings, branches that lost), in memory. */
+  readonly staleBlocks = new StaleBlocks();
   /** Where the peer network keeps its peer list (the same database). */
   readonly peerStore: PeerStore;
   private readonly store: ChainStore;
@@ -479,8 +482,18 @@ export class BlockforgeNode {
       this.events.emit('block', peer === undefined ? { block, source: 'peer' } : { block, source: 'peer', peer });
       return 'appended';
     }
-    // A sibling of one of our blocks: worth validating only if it would carry more work.
-    if (this.workAt(parentHeight) + block.work <= this.chainWork) return 'stale';
+    // A sibling of one of our blocks: worth validating only if it would carry more work, or as much
+    // (a tie: kept as a stale block, so the fork can be shown).
+    const work = this.workAt(parentHeight) + block.work;
+    if (work < this.chainWork || this.staleBlocks.has(block.hash)) return 'stale';
+    if (work === this.chainWork) {
+      try {
+        this.keepStale(parentHeight, validateBranch(this.profile, this.viewAt(parentHeight), [value]), 'sibling', peer);
+      } catch (err) {
+        if (!(err instanceof ChainRuleError)) throw err; // answered 'stale' as before: a tie is never adopted
+      }
+      return 'stale';
+    }
     const branch = validateBranch(this.profile, this.viewAt(parentHeight), [value]);
     return this.adoptBranch(parentHeight, branch, peer) ? 'appended' : 'stale';
   }
@@ -498,7 +511,10 @@ export class BlockforgeNode {
     if (first.parentHash !== forkHash && forkHeight > 0) return null;
     let work = this.workAt(forkHeight);
     for (const block of branch.blocks) work += block.work;
-    if (work <= this.chainWork) return null;
+    if (work <= this.chainWork) {
+      this.keepStale(forkHeight, branch, 'branch', peer);
+      return null;
+    }
 
     this.ingest.flush();
     const previous = this.blocks.length;
@@ -540,6 +556,21 @@ export class BlockforgeNode {
       }
     }
     const rows = this.store.replaceChain(forkHeight, undone, stored, pending);
+    const ref = (block: Block): BlockRef => ({ height: block.height, hash: block.hash });
+    const back = new Set(reconciliation.pending.slice(0, reconciliation.returned));
+    const returned = pending.filter((tx) => back.has(tx)).map((tx) => tx.id);
+    const reorg = {
+      fork: { height: forkHeight, hash: forkHash },
+      dropped: this.blocks.slice(forkHeight, forkHeight + MAX_REORG_LIST).map(ref),
+      droppedCount: previous - forkHeight,
+      added: branch.blocks.slice(0, MAX_REORG_LIST).map(ref),
+      addedCount: branch.blocks.length,
+      returned: returned.slice(0, MAX_REORG_LIST),
+      returnedCount: returned.length,
+      oldTip: { ...ref(this.tip), work: this.chainWork },
+      newTip: { ...ref(branch.blocks[branch.blocks.length - 1] as Block), work },
+    };
+    this.keepDropped(forkHeight);
 
     for (const diff of undone) undoInto(this.state.map, diff);
     for (const diff of branch.diffs) applyInto(this.state.map, diff);
@@ -550,6 +581,10 @@ export class BlockforgeNode {
     this.blockBuffers = [...this.blockBuffers.slice(0, forkHeight), ...stored.map((s) => Buffer.from(s.text, 'utf8'))];
     this.chainBuffer = null;
     this.mempool.reset(pending, rows);
+    for (const block of branch.blocks) {
+      this.staleBlocks.remove(block.hash);
+      this.staleBlocks.sawActive(block.hash, this.clock());
+    }
     // A search on the old tip is now useless: stop it, the miner restarts on the new tip.
     this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'chain replaced'));
     const change = {
@@ -562,7 +597,57 @@ export class BlockforgeNode {
     this.logger.info({ ...change, peer }, 'chain replaced');
     // The peer it came from has these blocks already: the network does not push them back to it.
     this.events.emit('chain-replaced', peer === undefined ? change : { ...change, peer });
+    this.events.emit('reorg', peer === undefined ? reorg : { ...reorg, peer });
     return { common: forkHeight, returned: reconciliation.returned, dropped: reconciliation.dropped };
+  }
+
+  /** Keeps our blocks above `forkHeight` as stale blocks (a reorg is dropping them; the nearest the tip if too many). */
+  private keepDropped(forkHeight: number): void {
+    const now = this.clock();
+    const from = Math.max(forkHeight, this.blocks.length - this.staleBlocks.capacity);
+    for (let k = from; k < this.blocks.length; k++) {
+      const block = this.blocks[k] as Block;
+      this.staleBlocks.add(
+        {
+          height: block.height,
+          hash: block.hash,
+          parent: block.parentHash,
+          work: this.works[k] as bigint,
+          source: 'reorg',
+          peer: null,
+          json: this.blockBuffers[k] as Buffer,
+        },
+        now,
+      );
+    }
+  }
+
+  /** Keeps a validated branch on top of our block `forkHeight` that is not adopted, and says so. */
+  private keepStale(forkHeight: number, branch: ValidatedBranch, source: StaleSource, peer?: string): void {
+    const now = this.clock();
+    let work = this.workAt(forkHeight);
+    const skip = branch.blocks.length - this.staleBlocks.capacity;
+    for (const [k, block] of branch.blocks.entries()) {
+      work += block.work;
+      if (k < skip) continue;
+      const entry = {
+        height: block.height,
+        hash: block.hash,
+        parent: block.parentHash,
+        work,
+        source,
+        peer: peer ?? null,
+        json: Buffer.from(writeJson(block.json), 'utf8'),
+      };
+      if (!this.staleBlocks.add(entry, now)) continue;
+      this.events.emit('stale', {
+        block: { height: block.height, hash: block.hash },
+        parent: block.parentHash,
+        work,
+        source,
+        ...(peer === undefined ? {} : { peer }),
+      });
+    }
   }
 
   /** Appends a block that extends the tip (validated, with its diff), in one commit. */
@@ -591,6 +676,7 @@ export class BlockforgeNode {
     this.extendWorks(this.blocks.length - 1, [block]);
     this.blockBuffers.push(Buffer.from(text, 'utf8'));
     this.chainBuffer = null;
+    this.staleBlocks.sawActive(block.hash, this.clock());
     this.mining?.abort(new BlockforgeError(ErrorCode.Internal, 'the chain was extended'));
   }
 

@@ -5,6 +5,50 @@
 
 import { EventEmitter } from 'node:events';
 import type { Block, Transaction } from '../core/block.js';
+import type { StaleSource } from './stale-blocks.js';
+
+/** A block named by its height and hash. */
+export interface BlockRef {
+  readonly height: number;
+  readonly hash: string;
+}
+
+/** A chain's tip and total work. */
+export interface TipRef extends BlockRef {
+  readonly work: bigint;
+}
+
+/** Most entries each list of a {@link ReorgEvent} names (the counts are whole). */
+export const MAX_REORG_LIST = 1_000;
+
+/**
+ * A switch to another branch, in full: the fork point (height 0 and hash null when even the
+ * genesis differs), our blocks dropped and the branch's blocks added (height and hash each, the
+ * ones nearest the fork first, at most {@link MAX_REORG_LIST} each; the counts are whole), the
+ * transactions of the dropped blocks that are back in the mempool (ids, same bound), the tips
+ * before and after.
+ */
+export interface ReorgEvent {
+  readonly fork: { readonly height: number; readonly hash: string | null };
+  readonly dropped: readonly BlockRef[];
+  readonly droppedCount: number;
+  readonly added: readonly BlockRef[];
+  readonly addedCount: number;
+  readonly returned: readonly string[];
+  readonly returnedCount: number;
+  readonly oldTip: TipRef;
+  readonly newTip: TipRef;
+  readonly peer?: string;
+}
+
+/** A block this node validated and keeps off its chain (see `stale-blocks.ts`). */
+export interface StaleEvent {
+  readonly block: BlockRef;
+  readonly parent: string | null;
+  readonly work: bigint;
+  readonly source: StaleSource;
+  readonly peer?: string;
+}
 
 /** Events and their payloads. */
 export interface NodeEventMap {
@@ -20,6 +64,10 @@ export interface NodeEventMap {
   'chain-replaced': [
     { height: number; previous: number; common: number; returned: number; dropped: number; peer?: string },
   ];
+  /** The chain switched branches (emitted with `chain-replaced`, after it): what changed, block by block. */
+  reorg: [ReorgEvent];
+  /** Blocks were kept as stale (validated, not on our chain): a sibling or a losing branch, not a reorg's. */
+  stale: [StaleEvent];
   /** The peer list or a peer's health changed. */
   peers: [{ peers: readonly string[] }];
   /** A proof-of-work search started or ended. */

@@ -21,6 +21,7 @@ import { MAX_PEER_BLOCK_BYTES } from './limits.js';
 import type { PeerAddress } from './peer-address.js';
 import { NODE_ID_HEADER, type PeerRequestLimits, type PeerResponse, type PeerTransport } from './peer-client.js';
 import { PeerError } from './peer-error.js';
+import type { PeerTip } from './peer-registry.js';
 
 /** Blocks per page when syncing (and the most `GET /blocks` serves at once). */
 export const SYNC_PAGE = 500;
@@ -69,6 +70,8 @@ export interface Probe {
   readonly nodeId?: string;
   /** Why it cannot be synced with (other rules), or undefined. */
   readonly incompatible?: string;
+  /** Its chain as it showed it (tip and genesis hashes, rules), for the network view. */
+  readonly tip?: Omit<PeerTip, 'seenAt'>;
   /** A branch already fetched and validated during the probe (a tutorial chain that may win). */
   readonly branch?: { readonly forkHeight: number; readonly branch: ValidatedBranch };
 }
@@ -188,6 +191,7 @@ export const tutorialPeers: PeerKindAdapter = {
       throw misbehaving("the chain holds a block that the tutorial's own valid_chain cannot read");
     }
     const local = ctx.local;
+    const tip = tutorialTip(local.profile, chain);
     // A chain whose genesis block our rules refuse is another network (a ledger node meeting a
     // tutorial one, or another difficulty's genesis): incompatible, not a liar.
     if (chain.length > 0) {
@@ -198,13 +202,16 @@ export const tutorialPeers: PeerKindAdapter = {
         return {
           height: chain.length,
           work: 0n,
+          tip,
           incompatible: `its genesis block is not valid under our ${local.profile.name} rules (${err.message}): another network`,
         };
       }
     }
     // Tutorial peers exist only on tutorial networks, where every block's work is 1: a chain
     // without more blocks than ours cannot win and is not worth validating (the tutorial skips it too).
-    if (chain.length <= local.chain.length) return { height: chain.length, work: BigInt(chain.length) };
+    if (chain.length <= local.chain.length) {
+      return { height: chain.length, work: BigInt(chain.length), tip: { ...tip, work: String(chain.length) } };
+    }
     const validated = new BranchValidator(local.profile, null, MAX_PEER_BLOCK_BYTES).add(chain).result;
     let work = 0n;
     for (const block of validated.blocks) work += block.work;
@@ -212,6 +219,7 @@ export const tutorialPeers: PeerKindAdapter = {
     return {
       height: validated.blocks.length,
       work,
+      tip: { ...tip, work: work.toString() },
       branch: {
         forkHeight,
         branch: { blocks: validated.blocks.slice(forkHeight), diffs: validated.diffs.slice(forkHeight) },
@@ -224,6 +232,28 @@ export const tutorialPeers: PeerKindAdapter = {
     return probe.branch;
   },
 };
+
+/** Keys of `/peer/status` that are not the profile's parameters. */
+const STATUS_KEYS = new Set(['node_id', 'profile', 'height', 'work', 'tip', 'genesis']);
+
+/** A tutorial chain's tip and genesis hashes as our rules compute them (null where they cannot). */
+function tutorialTip(profile: RuleProfile, chain: readonly JsonValue[]): Omit<PeerTip, 'seenAt'> {
+  const hashOf = (k: number): string | null => {
+    try {
+      return chain[k] === undefined ? null : profile.decodeBlock(chain[k] as JsonValue, k + 1).hash;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    height: chain.length,
+    hash: hashOf(chain.length - 1),
+    work: null,
+    genesis: hashOf(0),
+    profile: null,
+    params: {},
+  };
+}
 
 /** A blockforge node: status, fork point, then only the blocks we lack, in pages. */
 export const blockforgePeers: PeerKindAdapter = {
@@ -261,10 +291,24 @@ export const blockforgePeers: PeerKindAdapter = {
       `${name}${Object.keys(profile.params)
         .map((k) => ` ${k} ${read(k)}`)
         .join(',')}`;
+    const hex = (value: JsonValue | undefined): string | null =>
+      typeof value === 'string' && /^[0-9a-f]{1,128}$/.test(value) ? value : null;
+    const params: Record<string, string> = {};
+    for (const key of Object.keys(status).slice(0, 16)) {
+      if (!STATUS_KEYS.has(key)) params[key] = theirs(key).slice(0, 200);
+    }
     return {
       height,
       work: claimed,
       nodeId: status.node_id,
+      tip: {
+        height,
+        hash: hex(status.tip),
+        work: claimed.toString(),
+        genesis: hex(status.genesis),
+        profile: typeof status.profile === 'string' ? status.profile.slice(0, 100) : null,
+        params,
+      },
       ...(mismatch
         ? {
             incompatible: `runs ${describeRules(theirs('profile'), theirs)}, we run ${describeRules(profile.name, (k) => String(profile.params[k]))}`,

@@ -572,6 +572,7 @@ export class PeerNetwork {
         kind: adapter.kind,
         height: probe.height,
         ...(probe.nodeId ? { nodeId: probe.nodeId } : {}),
+        ...(probe.tip ? { tip: probe.tip } : {}),
       });
       this.registry.setIncompatible(peer.key, probe.incompatible ?? null);
       if (probe.incompatible) {

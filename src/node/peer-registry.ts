@@ -38,6 +38,25 @@ export interface PeerHealth {
   readonly nodeId: string | null;
 }
 
+/**
+ * A peer's chain as its last status showed it (`/peer/status`; a tutorial peer's `/chain`): what the
+ * network view compares with ours. Hashes and parameters are the peer's claims, not checked.
+ */
+export interface PeerTip {
+  readonly height: number;
+  /** Its tip's hash, when it said (or its chain showed). */
+  readonly hash: string | null;
+  /** Its chain's total work, a decimal integer, when known. */
+  readonly work: string | null;
+  /** Its genesis block's hash, when known. */
+  readonly genesis: string | null;
+  /** Its rules: the profile's name and parameters, as text (tutorial peers: unknown). */
+  readonly profile: string | null;
+  readonly params: Readonly<Record<string, string>>;
+  /** Unix seconds when it was seen. */
+  readonly seenAt: number;
+}
+
 interface PeerState {
   address: PeerAddress;
   /** Why it cannot be synced with (it runs other rules), or null. */
@@ -51,6 +70,7 @@ interface PeerState {
   lastError: string | null;
   height: number | null;
   nodeId: string | null;
+  tip: PeerTip | null;
 }
 
 /** Longest backoff between automatic attempts at a failing peer, in seconds. */
@@ -91,6 +111,7 @@ export class PeerRegistry {
       lastError: null,
       height: null,
       nodeId: null,
+      tip: null,
     });
   }
 
@@ -138,7 +159,10 @@ export class PeerRegistry {
   }
 
   /** A successful exchange with the peer. */
-  succeeded(key: string, info: { kind?: PeerKind; height?: number; nodeId?: string } = {}): void {
+  succeeded(
+    key: string,
+    info: { kind?: PeerKind; height?: number; nodeId?: string; tip?: Omit<PeerTip, 'seenAt'> } = {},
+  ): void {
     const state = this.states.get(key);
     if (!state) return;
     state.lastSeen = this.clock();
@@ -149,6 +173,12 @@ export class PeerRegistry {
     if (info.kind) state.kind = info.kind;
     if (info.height !== undefined) state.height = info.height;
     if (info.nodeId !== undefined) state.nodeId = info.nodeId;
+    if (info.tip !== undefined) state.tip = { ...info.tip, seenAt: this.clock() };
+  }
+
+  /** The peer's chain as last seen, or null. */
+  tipOf(key: string): PeerTip | null {
+    return this.states.get(key)?.tip ?? null;
   }
 
   /** Marks the peer as one without blockforge's routes (a tutorial node): pulled from, never pushed to. */

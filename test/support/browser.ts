@@ -73,8 +73,14 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** Launches chromium with a fresh profile folder. */
-export async function launchBrowser(executablePath: string): Promise<BrowserSession> {
+/**
+ * Launches chromium with a fresh profile folder; `locale` sets the browser's language (its
+ * `navigator.languages` and Accept-Language), English (en-US) unless given.
+ */
+export async function launchBrowser(
+  executablePath: string,
+  options: { readonly locale?: string } = {},
+): Promise<BrowserSession> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'blockforge-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
@@ -82,6 +88,7 @@ export async function launchBrowser(executablePath: string): Promise<BrowserSess
     args: CHROMIUM_ARGS,
     viewport: VIEWPORTS.desktop,
     colorScheme: 'light',
+    locale: options.locale ?? 'en-US',
     reducedMotion: 'reduce',
     timeout: 30_000,
   });

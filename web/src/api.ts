@@ -4,6 +4,9 @@
  */
 
 import { JsonNumber, type JsonValue, parseJson } from '../../src/core/json.js';
+import { messages } from './i18n.js';
+
+const t = messages('api', { noAnswer: 'the node did not answer ({reason})' }, { noAnswer: '节点没有应答（{reason}）' });
 
 /** The node's error shape: `{statusCode, code, error, message[, field]}`. */
 export class ApiError extends Error {
@@ -36,7 +39,7 @@ export async function requestText(path: string, init: RequestInit = {}): Promise
   try {
     response = await fetch(path, { ...init, headers: { accept: 'application/json', ...init.headers } });
   } catch (err) {
-    throw new ApiError(0, 'NETWORK', `the node did not answer (${(err as Error).message})`);
+    throw new ApiError(0, 'NETWORK', t('noAnswer', { reason: (err as Error).message }));
   }
   lastNodeId = response.headers.get(NODE_ID_HEADER) ?? lastNodeId;
   const body = await response.text();

@@ -5,7 +5,27 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { seconds } from './format.js';
+import { formatNumber, messages } from './i18n.js';
 import type { ChainBlock } from './store.js';
+
+const t = messages(
+  'chart',
+  {
+    block: 'block',
+    gapSeries: 'seconds since the previous block',
+    triesSeries: 'tries (proof + 1)',
+    secondsAxis: 'seconds',
+    triesAxis: 'tries',
+  },
+  {
+    block: '区块',
+    gapSeries: '距上一个区块的秒数',
+    triesSeries: '尝试次数',
+    secondsAxis: '秒',
+    triesAxis: '尝试次数',
+  },
+);
 
 /** Blocks the chart shows. */
 export const CHART_BLOCKS = 30;
@@ -59,37 +79,37 @@ export function blockChart(
         tries: { range: (_u, _min, max) => [0, Number.isFinite(max) && max > 0 ? max * 1.1 : 1] },
       },
       series: [
-        { label: 'block' },
+        { label: t('block') },
         {
-          label: 'seconds since the previous block',
+          label: t('gapSeries'),
           scale: 's',
           stroke: accent,
           width: 2,
           points: { show: true, size: 5 },
-          value: (_u, v) => (v === null ? '—' : `${v.toFixed(2)} s`),
+          value: (_u, v) => (v === null ? '—' : seconds(v)),
         },
         {
-          label: 'tries (proof + 1)',
+          label: t('triesSeries'),
           scale: 'tries',
           stroke: second,
           fill: `${second}55`,
           ...(bars ? { paths: bars } : {}),
-          value: (_u, v) => (v === null ? '—' : v.toLocaleString('en-US')),
+          value: (_u, v) => (v === null ? '—' : formatNumber(v)),
         },
       ],
       axes: [
         {
           stroke: axisColor,
-          label: 'block',
+          label: t('block'),
           incrs: [1, 2, 5, 10, 20, 50, 100],
           values: (_u, ticks) => ticks.map((t) => `#${t}`),
         },
-        { scale: 's', stroke: axisColor, label: 'seconds', size: 50 },
+        { scale: 's', stroke: axisColor, label: t('secondsAxis'), size: 50 },
         {
           scale: 'tries',
           side: 1,
           stroke: axisColor,
-          label: 'tries',
+          label: t('triesAxis'),
           size: 70,
           grid: { show: false },
           values: (_u, ticks) => ticks.map(compact),

@@ -61,3 +61,11 @@ export function labelCells(table: HTMLTableElement): HTMLTableElement {
   }
   return table;
 }
+
+/**
+ * A translated sentence as nodes: spans between backticks (`previous_hash`, `GET /nodes`) become
+ * `<code>`, so identifiers read as code in every language. Text only, never markup.
+ */
+export function rich(message: string): Child[] {
+  return message.split('`').map((part, k) => (k % 2 === 1 ? h('code', null, part) : part));
+}

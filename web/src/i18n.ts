@@ -23,6 +23,16 @@ export interface Catalog {
   readonly texts: Readonly<Record<Lang, Readonly<Record<string, string>>>>;
 }
 
+/**
+ * The browser globals this module uses, typed here: it is also imported by Node tests (whose
+ * TypeScript has no DOM library), where they are absent.
+ */
+const env = globalThis as {
+  document?: { documentElement: { lang: string } };
+  localStorage?: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  navigator?: { languages: readonly string[] };
+};
+
 const catalogs: Catalog[] = [];
 const STORAGE_KEY = 'blockforge.lang';
 let current: Lang = 'en';
@@ -81,10 +91,10 @@ export function detectLanguage(browserLanguages: readonly string[], stored: stri
 /** Switches the language (remembered when `remember`), and tells the listeners (pages redraw). */
 export function setLanguage(lang: Lang, remember = true): void {
   current = lang;
-  if (typeof document !== 'undefined') document.documentElement.lang = lang;
+  if (env.document) env.document.documentElement.lang = lang;
   if (remember) {
     try {
-      localStorage.setItem(STORAGE_KEY, lang);
+      env.localStorage?.setItem(STORAGE_KEY, lang);
     } catch {
       // Storage may be off (private mode): the choice lasts for this page only.
     }
@@ -102,11 +112,11 @@ export function onLanguageChange(listener: (lang: Lang) => void): () => void {
 export function initLanguage(): Lang {
   let stored: string | null = null;
   try {
-    stored = localStorage.getItem(STORAGE_KEY);
+    stored = env.localStorage?.getItem(STORAGE_KEY) ?? null;
   } catch {
     stored = null;
   }
-  const lang = detectLanguage(typeof navigator === 'undefined' ? [] : navigator.languages, stored);
+  const lang = detectLanguage(env.navigator?.languages ?? [], stored);
   setLanguage(lang, false);
   return lang;
 }

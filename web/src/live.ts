@@ -6,6 +6,7 @@
 
 import { isJsonObject, parseJson } from '../../src/core/json.js';
 import { shortHash, text } from './format.js';
+import { messages } from './i18n.js';
 import { type ChainReplaced, reorgNotice } from './reorg.js';
 import {
   addActivity,
@@ -15,9 +16,40 @@ import {
   loadPeers,
   loadPending,
   type MiningProgress,
+  type ReorgEventView,
   state,
   toChainBlock,
 } from './store.js';
+
+const t = messages(
+  'live',
+  {
+    blockAdded: 'Block #{index} added: proof {proof}, {txs}, hash {hash}',
+    blockAddedFromPeer: 'Block #{index} added from peer {peer}: proof {proof}, {txs}, hash {hash}',
+    txOne: '{n} transaction',
+    txMany: '{n} transactions',
+    txPending: 'Transaction pending: {sender} → {recipient}, amount {amount}',
+    chainReplaced: 'Chain replaced by a longer valid chain: height {height}{ours}, {returned} back to pending',
+    chainReplacedFrom:
+      'Chain replaced by a longer valid chain from {peer}: height {height}{ours}, {returned} back to pending',
+    oursDropped: ', {n} of our blocks dropped',
+  },
+  {
+    blockAdded: '已添加区块 #{index}：`proof` {proof}，{txs}，哈希 {hash}',
+    blockAddedFromPeer: '已添加来自节点 {peer} 的区块 #{index}：`proof` {proof}，{txs}，哈希 {hash}',
+    txOne: '{n} 笔交易',
+    txMany: '{n} 笔交易',
+    txPending: '新的待处理交易：{sender} → {recipient}，金额 {amount}',
+    chainReplaced: '链已被一条更长的有效链替换：高度 {height}{ours}，{returned}退回待处理列表',
+    chainReplacedFrom: '链已被来自 {peer} 的一条更长的有效链替换：高度 {height}{ours}，{returned}退回待处理列表',
+    oursDropped: '，丢弃了我们的 {n} 个区块',
+  },
+);
+
+/** `n transaction(s)` in the page's language. */
+function transactions(n: number): string {
+  return t(n === 1 ? 'txOne' : 'txMany', { n });
+}
 
 /** Opens the stream. Returns a function that closes it. */
 export function connectLive(): () => void {
@@ -60,9 +92,15 @@ export function connectLive(): () => void {
     }
     // Its transactions left the mempool (all of them when mined here; maybe not all from a peer).
     void loadPending();
-    const from = data.source === 'peer' ? ` from peer ${String(data.peer ?? '')}` : '';
+    const peer = data.source === 'peer' ? String(data.peer ?? '') : null;
+    const vars = {
+      index: String(block.index),
+      proof: block.proof,
+      txs: transactions(block.txCount),
+      hash: shortHash(block.hash, 10),
+    };
     addActivity(
-      `Block #${block.index} added${from}: proof ${block.proof}, ${block.txCount} transaction${block.txCount === 1 ? '' : 's'}, hash ${shortHash(block.hash, 10)}`,
+      () => (peer === null ? t('blockAdded', vars) : t('blockAddedFromPeer', { ...vars, peer })),
       `#/block/${block.index}`,
     );
   });
@@ -73,10 +111,8 @@ export function connectLive(): () => void {
     const tx = data.transaction as (typeof state.pending)[number];
     state.pending = [...state.pending, tx];
     changed('pending');
-    addActivity(
-      `Transaction pending: ${text(tx.sender)} → ${text(tx.recipient)}, amount ${text(tx.amount)}`,
-      '#/transactions',
-    );
+    const vars = { sender: text(tx.sender), recipient: text(tx.recipient), amount: text(tx.amount) };
+    addActivity(() => t('txPending', vars), '#/transactions');
   });
 
   source.addEventListener('chain-replaced', (event) => {
@@ -84,11 +120,14 @@ export function connectLive(): () => void {
     // What the page had before: the banner counts our dropped blocks and names what came back.
     const previousHeight = state.chain.length > 0 ? state.chain.length : null;
     const pendingBefore = state.pending;
-    const ours = previousHeight === null ? '' : `, ${previousHeight - data.common} of our blocks dropped`;
-    addActivity(
-      `Chain replaced by a longer valid chain${data.peer ? ` from ${data.peer}` : ''}: height ${data.height}${ours}, ${data.returned} transaction${data.returned === 1 ? '' : 's'} back to pending`,
-      '#/chain',
-    );
+    addActivity(() => {
+      const vars = {
+        height: data.height,
+        ours: previousHeight === null ? '' : t('oursDropped', { n: previousHeight - data.common }),
+        returned: transactions(data.returned),
+      };
+      return data.peer ? t('chainReplacedFrom', { ...vars, peer: data.peer }) : t('chainReplaced', vars);
+    }, '#/chain');
     void loadChain();
     // Without the new pending list the banner still gives the node's counts, with no names.
     void loadPending()
@@ -100,6 +139,17 @@ export function connectLive(): () => void {
           changed('reorg');
         }
       });
+  });
+
+  // The forks page: a reorg, block by block, and stale blocks the node keeps (issue 11).
+  source.addEventListener('reorg', (event) => {
+    const data = JSON.parse((event as MessageEvent<string>).data) as Omit<ReorgEventView, 'time'>;
+    state.reorgEvents = [{ ...data, time: Date.now() / 1000 }, ...state.reorgEvents].slice(0, 20);
+    changed('forks');
+  });
+  source.addEventListener('stale', () => {
+    state.staleSeen++;
+    changed('forks');
   });
 
   source.addEventListener('peers', () => {

@@ -4,9 +4,45 @@
  */
 
 import { type ApiError, getJson } from './api.js';
-import { h, replace } from './dom.js';
+import { h, replace, rich } from './dom.js';
 import { count, rate, seconds } from './format.js';
+import { messages } from './i18n.js';
 import { state, subscribe } from './store.js';
+
+const t = messages(
+  'mine-panel',
+  {
+    mine: 'Mine',
+    section: 'Mining',
+    progressLabel: 'Proof-of-work search',
+    progress: 'Mining block #{index}: {tries} tries of ~{expected} expected, {rate}',
+    starting: 'Mining: trying proofs 0, 1, 2, … until sha256 starts with {zeros} zeros',
+    idleUnknown:
+      'Mine a block: the node searches for a proof, then seals the pending transactions and its reward into a block.',
+    idle: 'Mine a block: the node tries proofs 0, 1, 2, … until a sha256 digest starts with {zeros} zeros (about {tries} tries), then seals the pending transactions and its reward into a block.',
+    resultHead: '{message}: ',
+    resultLink: 'block #{index}',
+    resultTail: ', proof {proof} after {tries} tries in {time}, {txs}.',
+    txOne: '{n} transaction',
+    txMany: '{n} transactions',
+    failed: 'Mining failed: {reason}',
+  },
+  {
+    mine: '挖矿',
+    section: '挖矿',
+    progressLabel: '工作量证明搜索',
+    progress: '正在挖区块 #{index}：已尝试 {tries} 次，预计约 {expected} 次，{rate}',
+    starting: '挖矿中：依次尝试 `proof` 0、1、2……直到 SHA-256 摘要以 {zeros} 个零开头',
+    idleUnknown: '挖一个区块：节点搜索一个有效的 `proof`，然后把待处理交易和自己的奖励一起封装进一个区块。',
+    idle: '挖一个区块：节点依次尝试 `proof` 0、1、2……直到 SHA-256 摘要以 {zeros} 个零开头（约 {tries} 次尝试），然后把待处理交易和自己的奖励一起封装进一个区块。',
+    resultHead: '{message}：',
+    resultLink: '区块 #{index}',
+    resultTail: '，`proof` 为 {proof}，尝试了 {tries} 次，用时 {time}，{txs}。',
+    txOne: '{n} 笔交易',
+    txMany: '{n} 笔交易',
+    failed: '挖矿失败：{reason}',
+  },
+);
 
 interface MineAnswer {
   message: string;
@@ -20,7 +56,7 @@ interface MineAnswer {
 /** A Mine button and its status line. Call `dispose` when the page goes away. */
 export function minePanel(): { el: HTMLElement; dispose: () => void } {
   const status = h('div', { class: 'mine-status', role: 'status', 'aria-live': 'polite' });
-  const button = h('button', { type: 'button', class: 'primary mine-button' }, 'Mine');
+  const button = h('button', { type: 'button', class: 'primary mine-button' }, t('mine'));
   let busy = false;
   let result: HTMLElement | null = null;
 
@@ -34,7 +70,7 @@ export function minePanel(): { el: HTMLElement; dispose: () => void } {
       const bar = h('progress', {
         max: expected || 1,
         value: Math.min(p?.hashes ?? 0, expected || 1),
-        'aria-label': 'Proof-of-work search',
+        'aria-label': t('progressLabel'),
       });
       replace(
         status,
@@ -42,8 +78,13 @@ export function minePanel(): { el: HTMLElement; dispose: () => void } {
           'p',
           null,
           p
-            ? `Mining block #${p.index}: ${count(p.hashes)} tries of ~${count(expected)} expected, ${rate(p.rate)}`
-            : `Mining: trying proofs 0, 1, 2, … until sha256 starts with ${d ?? '?'} zeros`,
+            ? t('progress', {
+                index: String(p.index),
+                tries: count(p.hashes),
+                expected: count(expected),
+                rate: rate(p.rate),
+              })
+            : rich(t('starting', { zeros: d ?? '?' })),
         ),
         bar,
       );
@@ -58,9 +99,7 @@ export function minePanel(): { el: HTMLElement; dispose: () => void } {
       h(
         'p',
         { class: 'muted' },
-        d === undefined
-          ? 'Mine a block: the node searches for a proof, then seals the pending transactions and its reward into a block.'
-          : `Mine a block: the node tries proofs 0, 1, 2, … until a sha256 digest starts with ${d} zeros (about ${count(16 ** d)} tries), then seals the pending transactions and its reward into a block.`,
+        rich(d === undefined ? t('idleUnknown') : t('idle', { zeros: d, tries: count(16 ** d) })),
       ),
     );
   };
@@ -74,12 +113,19 @@ export function minePanel(): { el: HTMLElement; dispose: () => void } {
       result = h(
         'p',
         { class: 'ok' },
-        `${answer.message}: `,
-        h('a', { href: `#/block/${answer.index}` }, `block #${answer.index}`),
-        `, proof ${answer.proof} after ${count(answer.tries)} tries in ${seconds(answer.seconds)}, ${answer.transactions.length} transaction${answer.transactions.length === 1 ? '' : 's'}.`,
+        t('resultHead', { message: answer.message }),
+        h('a', { href: `#/block/${answer.index}` }, t('resultLink', { index: String(answer.index) })),
+        rich(
+          t('resultTail', {
+            proof: String(answer.proof),
+            tries: count(answer.tries),
+            time: seconds(answer.seconds),
+            txs: t(answer.transactions.length === 1 ? 'txOne' : 'txMany', { n: answer.transactions.length }),
+          }),
+        ),
       );
     } catch (err) {
-      result = h('p', { class: 'error', role: 'alert' }, `Mining failed: ${(err as ApiError).message}`);
+      result = h('p', { class: 'error', role: 'alert' }, t('failed', { reason: (err as ApiError).message }));
     } finally {
       busy = false;
       render();
@@ -88,5 +134,5 @@ export function minePanel(): { el: HTMLElement; dispose: () => void } {
 
   const off = subscribe(['mining', 'info'], render);
   render();
-  return { el: h('section', { class: 'mine-panel', 'aria-label': 'Mining' }, button, status), dispose: off };
+  return { el: h('section', { class: 'mine-panel', 'aria-label': t('section') }, button, status), dispose: off };
 }

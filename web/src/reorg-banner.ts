@@ -6,8 +6,29 @@
 
 import { h, replace } from './dom.js';
 import { text } from './format.js';
+import { messages, onLanguageChange } from './i18n.js';
 import { reorgSentences } from './reorg.js';
 import { changed, state, subscribe } from './store.js';
+
+const t = messages(
+  'reorg-banner',
+  {
+    dismiss: 'Dismiss',
+    listLabel: 'Transactions back in the pending list',
+    amount: ', amount ',
+    more: 'and {n} more',
+    seePending: 'See the pending list',
+    seeChain: 'See the chain',
+  },
+  {
+    dismiss: '关闭',
+    listLabel: '退回待处理列表的交易',
+    amount: '，金额 ',
+    more: '还有 {n} 笔',
+    seePending: '查看待处理列表',
+    seeChain: '查看链',
+  },
+);
 
 /** Most returned transactions listed by name (the count is always given). */
 const LISTED = 50;
@@ -21,7 +42,7 @@ export function mountReorgBanner(container: HTMLElement): () => void {
       return;
     }
     const [title, ...sentences] = reorgSentences(notice);
-    const dismiss = h('button', { type: 'button', class: 'secondary' }, 'Dismiss');
+    const dismiss = h('button', { type: 'button', class: 'secondary' }, t('dismiss'));
     dismiss.addEventListener('click', () => {
       state.reorg = null;
       changed('reorg');
@@ -37,7 +58,7 @@ export function mountReorgBanner(container: HTMLElement): () => void {
         txs.length > 0
           ? h(
               'ul',
-              { class: 'reorg-txs', 'aria-label': 'Transactions back in the pending list' },
+              { class: 'reorg-txs', 'aria-label': t('listLabel') },
               txs
                 .slice(0, LISTED)
                 .map((tx) =>
@@ -47,24 +68,28 @@ export function mountReorgBanner(container: HTMLElement): () => void {
                     h('code', null, text(tx.sender)),
                     ' → ',
                     h('code', null, text(tx.recipient)),
-                    ', amount ',
+                    t('amount'),
                     h('code', null, text(tx.amount)),
                   ),
                 ),
-              txs.length > LISTED ? h('li', { class: 'muted' }, `and ${txs.length - LISTED} more`) : null,
+              txs.length > LISTED ? h('li', { class: 'muted' }, t('more', { n: txs.length - LISTED })) : null,
             )
           : null,
         h(
           'div',
           { class: 'row' },
-          h('a', { href: '#/transactions' }, 'See the pending list'),
-          h('a', { href: '#/chain' }, 'See the chain'),
+          h('a', { href: '#/transactions' }, t('seePending')),
+          h('a', { href: '#/chain' }, t('seeChain')),
           dismiss,
         ),
       ),
     );
   };
   const off = subscribe(['reorg'], render);
+  const offLanguage = onLanguageChange(render);
   render();
-  return off;
+  return () => {
+    off();
+    offLanguage();
+  };
 }

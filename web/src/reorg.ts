@@ -8,6 +8,7 @@
 
 import { canonicalJson } from '../../src/core/canonical.js';
 import type { JsonObject } from '../../src/core/json.js';
+import { messages } from './i18n.js';
 import type { ReorgNotice } from './store.js';
 
 /** The `chain-replaced` event's data. */
@@ -67,32 +68,64 @@ export function reorgNotice(
   };
 }
 
-function plural(n: number, one: string, many: string): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
+const t = messages(
+  'reorg',
+  {
+    title: 'This node switched to a chain with another genesis block.',
+    chainHas: 'The chain has {blocks} and shares none with ours: {dropped}.',
+    chainFromHas: 'The chain from {peer} has {blocks} and shares none with ours: {dropped}.',
+    blockOne: '{n} block',
+    blockMany: '{n} blocks',
+    droppedUnknown: 'every block we had was dropped, our own genesis block included',
+    droppedOnly: 'the only block we had, our genesis block, was dropped',
+    droppedAll: 'all {blocks} we had were dropped, our own genesis block included',
+    returnedNone: 'No transaction of the dropped blocks went back to pending (mining rewards never do).',
+    returnedListed: '{txs} of the dropped blocks went back to pending, to be mined again (mining rewards never do):',
+    returnedSome: '{txs} of the dropped blocks went back to pending, to be mined again (mining rewards never do).',
+    txOne: '{n} transaction',
+    txMany: '{n} transactions',
+    alreadyOne: '{n} pending transaction left the pending list: the adopted chain already holds it.',
+    alreadyMany: '{n} pending transactions left the pending list: the adopted chain already holds them.',
+  },
+  {
+    title: '本节点切换到了一条创世区块不同的链。',
+    chainHas: '这条链有 {blocks}，与我们的链没有任何共同区块：{dropped}。',
+    chainFromHas: '来自 {peer} 的链有 {blocks}，与我们的链没有任何共同区块：{dropped}。',
+    blockOne: '{n} 个区块',
+    blockMany: '{n} 个区块',
+    droppedUnknown: '我们原有的区块全部被丢弃，包括我们自己的创世区块',
+    droppedOnly: '我们唯一的区块，也就是我们的创世区块，被丢弃了',
+    droppedAll: '我们原有的全部 {blocks}都被丢弃了，包括我们自己的创世区块',
+    returnedNone: '被丢弃的区块中没有交易退回待处理列表（挖矿奖励从不退回）。',
+    returnedListed: '被丢弃的区块中有 {txs}退回了待处理列表，等待重新打包（挖矿奖励从不退回）：',
+    returnedSome: '被丢弃的区块中有 {txs}退回了待处理列表，等待重新打包（挖矿奖励从不退回）。',
+    txOne: '{n} 笔交易',
+    txMany: '{n} 笔交易',
+    alreadyOne: '{n} 笔待处理交易离开了待处理列表：被采用的链中已经包含它。',
+    alreadyMany: '{n} 笔待处理交易离开了待处理列表：被采用的链中已经包含它们。',
+  },
+);
 
-/** The banner's sentences, in order (the title first). */
+const blocks = (n: number): string => t(n === 1 ? 'blockOne' : 'blockMany', { n });
+const transactions = (n: number): string => t(n === 1 ? 'txOne' : 'txMany', { n });
+
+/** The banner's sentences, in order (the title first), in the page's language. */
 export function reorgSentences(notice: ReorgNotice): string[] {
-  const from = notice.peer ? ` from ${notice.peer}` : '';
-  const out = [
-    'This node switched to a chain with another genesis block.',
-    `The chain${from} has ${plural(notice.height, 'block', 'blocks')} and shares none with ours: ${
-      notice.droppedBlocks === null
-        ? 'every block we had was dropped, our own genesis block included'
-        : notice.droppedBlocks === 1
-          ? 'the only block we had, our genesis block, was dropped'
-          : `all ${plural(notice.droppedBlocks, 'block', 'blocks')} we had were dropped, our own genesis block included`
-    }.`,
-  ];
+  const dropped =
+    notice.droppedBlocks === null
+      ? t('droppedUnknown')
+      : notice.droppedBlocks === 1
+        ? t('droppedOnly')
+        : t('droppedAll', { blocks: blocks(notice.droppedBlocks) });
+  const vars = { blocks: blocks(notice.height), dropped };
+  const out = [t('title'), notice.peer ? t('chainFromHas', { ...vars, peer: notice.peer }) : t('chainHas', vars)];
   out.push(
     notice.returned === 0
-      ? 'No transaction of the dropped blocks went back to pending (mining rewards never do).'
-      : `${plural(notice.returned, 'transaction', 'transactions')} of the dropped blocks went back to pending, to be mined again (mining rewards never do)${notice.transactions.length > 0 ? ':' : '.'}`,
+      ? t('returnedNone')
+      : t(notice.transactions.length > 0 ? 'returnedListed' : 'returnedSome', { txs: transactions(notice.returned) }),
   );
   if (notice.alreadyIncluded > 0) {
-    out.push(
-      `${plural(notice.alreadyIncluded, 'pending transaction', 'pending transactions')} left the pending list: the adopted chain already holds ${notice.alreadyIncluded === 1 ? 'it' : 'them'}.`,
-    );
+    out.push(t(notice.alreadyIncluded === 1 ? 'alreadyOne' : 'alreadyMany', { n: notice.alreadyIncluded }));
   }
   return out;
 }

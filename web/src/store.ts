@@ -6,6 +6,9 @@
 import { hashJson } from '../../src/core/canonical.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from '../../src/core/json.js';
 import { getJson, getLossless, nodeIdSeen } from './api.js';
+import { messages } from './i18n.js';
+
+const t = messages('store', { notAnObject: 'a block is not a JSON object' }, { notAnObject: '区块不是 JSON 对象' });
 
 /** A block as the pages show it. */
 export interface ChainBlock {
@@ -62,6 +65,28 @@ export interface ReorgNotice {
   readonly time: number;
 }
 
+/** A block named by height and hash (the `reorg` event's lists). */
+export interface BlockRefView {
+  readonly height: number;
+  readonly hash: string;
+}
+
+/** The node's `reorg` event: a switch to another branch, block by block (the forks page animates it). */
+export interface ReorgEventView {
+  readonly fork: { readonly height: number; readonly hash: string | null };
+  readonly dropped: readonly BlockRefView[];
+  readonly dropped_count: number;
+  readonly added: readonly BlockRefView[];
+  readonly added_count: number;
+  readonly returned: readonly string[];
+  readonly returned_count: number;
+  readonly old_tip: BlockRefView & { readonly work: string };
+  readonly new_tip: BlockRefView & { readonly work: string };
+  readonly peer?: string;
+  /** Unix seconds when the page received it. */
+  readonly time: number;
+}
+
 /** A running proof-of-work search. */
 export interface MiningProgress {
   readonly index: number;
@@ -82,7 +107,8 @@ export interface NodeInfo {
 /** One line of the activity feed. */
 export interface Activity {
   readonly time: number;
-  readonly text: string;
+  /** Its text, in the language shown when it is drawn (the feed redraws on a language change). */
+  readonly text: () => string;
   /** Page to open for it, e.g. `#/block/5`. */
   readonly href?: string;
 }
@@ -106,10 +132,14 @@ export interface State {
   peerReports: Record<string, PeerReportView>;
   /** The last switch to a chain with another genesis block, until dismissed. */
   reorg: ReorgNotice | null;
+  /** Reorgs received while the page is open, newest first (the forks page; at most 20). */
+  reorgEvents: ReorgEventView[];
+  /** Stale blocks the node announced while the page is open (the forks page redraws on each). */
+  staleSeen: number;
 }
 
 /** The parts of the state pages subscribe to. */
-export type Topic = 'info' | 'chain' | 'pending' | 'peers' | 'mining' | 'live' | 'activity' | 'reorg';
+export type Topic = 'info' | 'chain' | 'pending' | 'peers' | 'mining' | 'live' | 'activity' | 'reorg' | 'forks';
 
 /** The page's one state. */
 export const state: State = {
@@ -125,6 +155,8 @@ export const state: State = {
   activity: [],
   peerReports: {},
   reorg: null,
+  reorgEvents: [],
+  staleSeen: 0,
 };
 
 const listeners = new Map<Topic, Set<() => void>>();
@@ -153,7 +185,7 @@ export function changed(...topics: Topic[]): void {
 
 /** A block of the chain, with its hash computed here. */
 export function toChainBlock(json: JsonValue): ChainBlock {
-  if (!isJsonObject(json)) throw new Error('a block is not a JSON object');
+  if (!isJsonObject(json)) throw new Error(t('notAnObject'));
   const index = json.index instanceof JsonNumber ? json.index.toNumber() : Number.NaN;
   const previous = json.previous_hash;
   return {
@@ -168,9 +200,13 @@ export function toChainBlock(json: JsonValue): ChainBlock {
   };
 }
 
-/** Adds a line to the activity feed (the 30 most recent are kept). */
-export function addActivity(text: string, href?: string): void {
-  state.activity = [{ time: Date.now() / 1000, text, ...(href ? { href } : {}) }, ...state.activity].slice(0, 30);
+/**
+ * Adds a line to the activity feed (the 30 most recent are kept). Give a function to have the line
+ * follow the language switch.
+ */
+export function addActivity(text: string | (() => string), href?: string): void {
+  const line = typeof text === 'string' ? () => text : text;
+  state.activity = [{ time: Date.now() / 1000, text: line, ...(href ? { href } : {}) }, ...state.activity].slice(0, 30);
   changed('activity');
 }
 

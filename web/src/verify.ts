@@ -10,7 +10,42 @@ import { BlockforgeError } from '../../src/core/errors.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue, parseJson } from '../../src/core/json.js';
 import type { ChainView } from '../../src/core/profile.js';
 import type { TutorialProfile } from '../../src/core/tutorial-profile.js';
+import { messages } from './i18n.js';
 import { sha256HexSync, toHex } from './sha256.js';
+
+/**
+ * The checks' labels and details. Spans in backticks are identifiers (the page shows them as code):
+ * the Chinese text marks them so; the English reads as plain sentences.
+ */
+const t = messages(
+  'verify',
+  {
+    indexIs: 'index is {n}',
+    indexDetail: 'index {index}',
+    previousIs: 'previous_hash is the hash of block {prev}',
+    previousDetail: 'previous_hash {link}; hash of block {prev}: {hash}',
+    powLabel: 'proof of work: sha256({formula}) starts with {d} zeros',
+    notNumber: 'proof is not a number',
+    digestDetail: 'sha256("{message}") = {digest}',
+    nextPoints: "block {next} still points here (its previous_hash is this block's hash)",
+    nextDetail: 'block {next} says {their}; this copy hashes to {hash}',
+    nextPow: "block {next}'s proof of work still holds (its puzzle starts from this block's proof{andHash})",
+    andHash: ' and hash',
+  },
+  {
+    indexIs: '`index` 为 {n}',
+    indexDetail: '`index` {index}',
+    previousIs: '`previous_hash` 等于区块 {prev} 的哈希',
+    previousDetail: '`previous_hash` {link}；区块 {prev} 的哈希：{hash}',
+    powLabel: '工作量证明：`sha256({formula})` 以 {d} 个零开头',
+    notNumber: '`proof` 不是数字',
+    digestDetail: '`sha256("{message}") = {digest}`',
+    nextPoints: '区块 {next} 仍然指向这里（它的 `previous_hash` 是本区块的哈希）',
+    nextDetail: '区块 {next} 记录的是 {their}；这份副本的哈希是 {hash}',
+    nextPow: '区块 {next} 的工作量证明仍然成立（它的谜题从本区块的 `proof`{andHash}开始）',
+    andHash: '和哈希',
+  },
+);
 
 /** A digest and how the browser computed it. */
 export interface Digest {
@@ -123,42 +158,49 @@ export class CopyChecker {
       const index = copy.index instanceof JsonNumber ? copy.index.text : String(copy.index);
       checks.push({
         rule: 'INDEX_SEQUENCE',
-        label: `index is ${n}`,
+        label: t('indexIs', { n: String(n) }),
         ok: index === String(n),
-        detail: `index ${index}`,
+        detail: t('indexDetail', { index }),
       });
       if (prev) {
         const prevHash = hashJson(prev);
         const link = copy.previous_hash;
         checks.push({
           rule: 'PREVIOUS_HASH_MISMATCH',
-          label: `previous_hash is the hash of block ${n - 1}`,
+          label: t('previousIs', { prev: String(n - 1) }),
           ok: link === prevHash,
-          detail: `previous_hash ${typeof link === 'string' ? link : String(link)}; hash of block ${n - 1}: ${prevHash}`,
+          detail: t('previousDetail', {
+            link: typeof link === 'string' ? link : String(link),
+            prev: String(n - 1),
+            hash: prevHash,
+          }),
         });
         const message = powMessage(profile, prev, copy);
         const digest = message === null ? null : sha256HexSync(message);
         checks.push({
           rule: 'PROOF_OF_WORK',
-          label: `proof of work: sha256(${profile.powIncludesPreviousHash ? 'last_proof + proof + last_hash' : 'last_proof + proof'}) starts with ${profile.difficulty} zeros`,
+          label: t('powLabel', {
+            formula: profile.powIncludesPreviousHash ? 'last_proof + proof + last_hash' : 'last_proof + proof',
+            d: profile.difficulty,
+          }),
           ok: digest?.startsWith(zeros) === true,
-          detail: digest === null ? 'proof is not a number' : `sha256("${message}") = ${digest}`,
+          detail: digest === null ? t('notNumber') : t('digestDetail', { message: message ?? '', digest }),
         });
       }
       if (next) {
         checks.push({
           rule: 'PREVIOUS_HASH_MISMATCH',
-          label: `block ${n + 1} still points here (its previous_hash is this block's hash)`,
+          label: t('nextPoints', { next: String(n + 1) }),
           ok: next.previous_hash === hash,
-          detail: `block ${n + 1} says ${String(next.previous_hash)}; this copy hashes to ${hash}`,
+          detail: t('nextDetail', { next: String(n + 1), their: String(next.previous_hash), hash }),
         });
         const message = powMessage(profile, copy, next);
         const digest = message === null ? null : sha256HexSync(message);
         checks.push({
           rule: 'PROOF_OF_WORK',
-          label: `block ${n + 1}'s proof of work still holds (its puzzle starts from this block's proof${profile.powIncludesPreviousHash ? ' and hash' : ''})`,
+          label: t('nextPow', { next: String(n + 1), andHash: profile.powIncludesPreviousHash ? t('andHash') : '' }),
           ok: digest?.startsWith(zeros) === true,
-          detail: digest === null ? 'proof is not a number' : `sha256("${message}") = ${digest}`,
+          detail: digest === null ? t('notNumber') : t('digestDetail', { message: message ?? '', digest }),
         });
       }
     }

@@ -1,10 +1,83 @@
 /** Overview: the node at a glance, a chart of recent blocks, the Mine button and live activity. */
 
 import { blockChart } from '../chart.js';
-import { h, replace } from '../dom.js';
-import { ago, count, dateTime, rate, shortHash } from '../format.js';
+import { h, replace, rich } from '../dom.js';
+import { ago, count, dateTime, rate, shortHash, timeOfDay } from '../format.js';
+import { messages } from '../i18n.js';
 import { minePanel } from '../mine-panel.js';
 import { state, subscribe } from '../store.js';
+
+const t = messages(
+  'overview',
+  {
+    title: 'Overview',
+    chartLabel: 'Chart of recent blocks',
+    recentBlocks: 'Recent blocks',
+    liveActivity: 'Live activity',
+    activityNote:
+      'What happens on this node while the page is open: blocks mined here or with curl, transactions, chains adopted from peers.',
+    intro:
+      "This node follows the tutorial's {profile} rules: a block is valid when {rule} starts with {zeros} zeros and its previous_hash is the hash of the block before it.",
+    height: 'Height',
+    blocks: 'blocks',
+    profile: 'Profile',
+    difficulty: 'Difficulty',
+    leadingZeros: 'leading zeros',
+    lastBlock: 'Last block',
+    genesis: 'genesis',
+    pending: 'Pending',
+    transactions: 'transactions',
+    peers: 'Peers',
+    miningRate: 'Mining rate',
+    mining: 'mining…',
+    threadOne: '{n} thread',
+    threadMany: '{n} threads',
+    threadsKernel: '{threads}, {kernel} kernel',
+    lastSearch: 'last search',
+    nodeId: 'Node id',
+    rewardsHere: 'its mining rewards go here',
+    chartNote:
+      'Line: seconds between one block and the next. Bars: tries the proof took (the miner counts up from 0, so tries = proof + 1).',
+    chartEmpty: 'No block mined yet: press Mine and watch the chart grow.',
+    feedEmpty: 'Nothing yet. Mine a block or post a transaction (here or with curl).',
+  },
+  {
+    title: '概览',
+    chartLabel: '最近区块的图表',
+    recentBlocks: '最近的区块',
+    liveActivity: '实时动态',
+    activityNote: '页面打开期间这个节点上发生的事：在这里或用 curl 挖出的区块、交易、从其他节点采用的链。',
+    intro:
+      '这个节点遵循教程的 {profile} 规则：当 {rule} 以 {zeros} 个零开头，并且区块的 `previous_hash` 等于前一个区块的哈希时，这个区块才有效。',
+    height: '高度',
+    blocks: '个区块',
+    profile: '规则集',
+    difficulty: '难度',
+    leadingZeros: '个前导零',
+    lastBlock: '最新区块',
+    genesis: '创世区块',
+    pending: '待处理',
+    transactions: '笔交易',
+    peers: '节点',
+    miningRate: '挖矿速度',
+    mining: '挖矿中…',
+    threadOne: '{n} 个线程',
+    threadMany: '{n} 个线程',
+    threadsKernel: '{threads}，{kernel} 内核',
+    lastSearch: '上一次搜索',
+    nodeId: '节点 ID',
+    rewardsHere: '它的挖矿奖励发到这里',
+    chartNote:
+      '折线：相邻两个区块之间的秒数。柱形：找到 `proof` 所用的尝试次数（矿工从 0 开始往上数，所以尝试次数 = `proof + 1`）。',
+    chartEmpty: '还没有挖出区块：点击“挖矿”，看着图表增长。',
+    feedEmpty: '还没有动态。挖一个区块，或者提交一笔交易（在这里或用 curl）。',
+  },
+);
+
+function threads(n: number, kernel: string | undefined): string {
+  const text = t(n === 1 ? 'threadOne' : 'threadMany', { n });
+  return kernel ? t('threadsKernel', { threads: text, kernel }) : text;
+}
 
 function stat(label: string, value: Node | string, hint?: string): HTMLElement {
   return h('div', { class: 'stat' }, h('dt', null, label), h('dd', null, value, hint ? h('small', null, hint) : null));
@@ -13,27 +86,23 @@ function stat(label: string, value: Node | string, hint?: string): HTMLElement {
 /** Renders the overview into `main`; returns its cleanup. */
 export function renderOverview(main: HTMLElement): () => void {
   const stats = h('dl', { class: 'stats' });
-  const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Chart of recent blocks' });
+  const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': t('chartLabel') });
   const chartNote = h('p', { class: 'muted small' });
   const feed = h('ol', { class: 'feed' });
   const mine = minePanel();
   const intro = h('p', { class: 'lead' });
 
   main.append(
-    h('h1', { tabindex: '-1' }, 'Overview'),
+    h('h1', { tabindex: '-1' }, t('title')),
     intro,
     stats,
     mine.el,
-    h('section', { class: 'card' }, h('h2', null, 'Recent blocks'), chartNote, chartBox),
+    h('section', { class: 'card' }, h('h2', null, t('recentBlocks')), chartNote, chartBox),
     h(
       'section',
       { class: 'card' },
-      h('h2', null, 'Live activity'),
-      h(
-        'p',
-        { class: 'muted small' },
-        'What happens on this node while the page is open: blocks mined here or with curl, transactions, chains adopted from peers.',
-      ),
+      h('h2', null, t('liveActivity')),
+      h('p', { class: 'muted small' }, t('activityNote')),
       feed,
     ),
   );
@@ -43,32 +112,27 @@ export function renderOverview(main: HTMLElement): () => void {
     const info = state.info;
     if (info) {
       const rule = info.profile === 'master' ? 'sha256(last_proof + proof + last_hash)' : 'sha256(last_proof + proof)';
-      replace(
-        intro,
-        `This node follows the tutorial's ${info.profile} rules: a block is valid when ${rule} starts with ${info.difficulty} zeros and its previous_hash is the hash of the block before it.`,
-      );
+      replace(intro, rich(t('intro', { profile: info.profile, rule: `\`${rule}\``, zeros: info.difficulty })));
     }
     replace(
       stats,
-      stat('Height', h('a', { href: '#/chain' }, count(state.chain.length)), 'blocks'),
-      stat('Profile', info?.profile ?? '…'),
-      stat('Difficulty', info ? String(info.difficulty) : '…', 'leading zeros'),
+      stat(t('height'), h('a', { href: '#/chain' }, count(state.chain.length)), t('blocks')),
+      stat(t('profile'), info?.profile ?? '…'),
+      stat(t('difficulty'), info ? String(info.difficulty) : '…', t('leadingZeros')),
       stat(
-        'Last block',
-        tip ? h('a', { href: `#/block/${tip.index}` }, tip.index === 1 ? 'genesis' : `#${tip.index}`) : '…',
+        t('lastBlock'),
+        tip ? h('a', { href: `#/block/${tip.index}` }, tip.index === 1 ? t('genesis') : `#${tip.index}`) : '…',
         tip ? `${ago(tip.timestamp)} · ${dateTime(tip.timestamp)}` : undefined,
       ),
-      stat('Pending', h('a', { href: '#/transactions' }, count(state.pending.length)), 'transactions'),
-      stat('Peers', h('a', { href: '#/peers' }, count(state.peers.length))),
+      stat(t('pending'), h('a', { href: '#/transactions' }, count(state.pending.length)), t('transactions')),
+      stat(t('peers'), h('a', { href: '#/peers' }, count(state.peers.length))),
       stat(
-        'Mining rate',
-        state.mining ? 'mining…' : rate(state.lastRate),
-        info?.threads
-          ? `${info.threads} thread${info.threads === 1 ? '' : 's'}${info.kernel ? `, ${info.kernel} kernel` : ''}`
-          : 'last search',
+        t('miningRate'),
+        state.mining ? t('mining') : rate(state.lastRate),
+        info?.threads ? threads(info.threads, info.kernel) : t('lastSearch'),
       ),
       stat(
-        'Node id',
+        t('nodeId'),
         state.nodeId
           ? h(
               'a',
@@ -76,7 +140,7 @@ export function renderOverview(main: HTMLElement): () => void {
               h('code', null, shortHash(state.nodeId, 8)),
             )
           : '…',
-        'its mining rewards go here',
+        t('rewardsHere'),
       ),
     );
   };
@@ -84,22 +148,14 @@ export function renderOverview(main: HTMLElement): () => void {
   let chart: ReturnType<typeof blockChart> | null = null;
   const renderChart = (): void => {
     const mined = state.chain.length - 1;
-    replace(
-      chartNote,
-      mined > 0
-        ? 'Line: seconds between one block and the next. Bars: tries the proof took (the miner counts up from 0, so tries = proof + 1).'
-        : 'No block mined yet: press Mine and watch the chart grow.',
-    );
+    replace(chartNote, rich(mined > 0 ? t('chartNote') : t('chartEmpty')));
     if (!chart) chart = blockChart(chartBox, state.chain);
     else chart.update(state.chain);
   };
 
   const renderFeed = (): void => {
     if (state.activity.length === 0) {
-      replace(
-        feed,
-        h('li', { class: 'muted' }, 'Nothing yet. Mine a block or post a transaction (here or with curl).'),
-      );
+      replace(feed, h('li', { class: 'muted' }, t('feedEmpty')));
       return;
     }
     replace(
@@ -108,9 +164,9 @@ export function renderOverview(main: HTMLElement): () => void {
         h(
           'li',
           null,
-          h('time', null, new Date(a.time * 1000).toLocaleTimeString('en-GB')),
+          h('time', null, timeOfDay(a.time)),
           ' ',
-          a.href ? h('a', { href: a.href }, a.text) : a.text,
+          a.href ? h('a', { href: a.href }, rich(a.text())) : rich(a.text()),
         ),
       ),
     );

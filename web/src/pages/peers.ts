@@ -6,11 +6,147 @@
  */
 
 import { ApiError, getJson, postJson } from '../api.js';
-import { h, labelCells, replace } from '../dom.js';
-import { ago, count } from '../format.js';
+import { h, labelCells, replace, rich } from '../dom.js';
+import { ago, count, inFuture } from '../format.js';
 import { peerList } from '../forms.js';
+import { messages } from '../i18n.js';
 import { mergeReports, type PeerDisplayStatus, peerDisplayStatus } from '../peer-status.js';
 import { changed, loadPeers, type PeerReportView, type PeerView, state, subscribe } from '../store.js';
+
+const t = messages(
+  'peers',
+  {
+    title: 'Peers',
+    lead: 'Nodes agree by consensus: Resolve asks every peer for its chain, checks every block of it, and adopts the longest valid chain that is longer than ours. A peer that sends something invalid is reported, never trusted.',
+    learned: 'learned (it said hello)',
+    otherRules: 'other rules: {reason}',
+    otherRulesUnknown: 'another profile or difficulty',
+    bannedUntil: 'banned until {when}',
+    nextTry: 'next try {when}',
+    empty: 'No peers yet. Start another node (npm start -- --port 5001) and add it here.',
+    registeredLabel: 'Registered peers',
+    peer: 'Peer',
+    health: 'Health',
+    height: 'Height',
+    lastSeen: 'Last seen',
+    failures: 'Failures',
+    notes: 'Notes',
+    actions: 'Actions',
+    addPeers: 'Add peers',
+    peerAddresses: 'Peer addresses',
+    addHint: 'One per line: http://host:port or host:port. POST /nodes/register adds all of them or none.',
+    addedOne: '{message}: {n} peer in all.',
+    addedMany: '{message}: {n} peers in all.',
+    resolve: 'Resolve',
+    asking: 'Asking every peer for its chain…',
+    ourHeight: ' (our height: {n})',
+    noPeersToAsk: 'No peers to ask.',
+    reportLabel: 'Resolve report, one row per peer',
+    outcome: 'Outcome',
+    length: 'Length',
+    time: 'Time',
+    why: 'Why',
+    ms: '{n} ms',
+    consensus: 'Consensus',
+    registered: 'Registered peers',
+    pollNote: 'GET /nodes, asked again every {s} s while this page is open. Remove: DELETE /nodes/:peer.',
+    removedOne: '{message}: {address}. {n} peer left.',
+    removedMany: '{message}: {address}. {n} peers left.',
+    notAPeer: '{address} is not a peer any more.',
+    couldNotRemove: 'Could not remove {address}: {reason}',
+    removePeer: 'Remove peer {address}',
+    remove: 'Remove',
+    'status-new': 'new',
+    'status-ok': 'ok',
+    'status-failing': 'failing',
+    'status-banned': 'banned',
+    'status-incompatible': 'incompatible',
+    'status-unknown': 'unknown',
+    'status-adopted': 'adopted',
+    'status-not-longer': 'not-longer',
+    'status-not-chosen': 'not-chosen',
+    'status-timeout': 'timeout',
+    'status-unreachable': 'unreachable',
+    'status-invalid': 'invalid',
+    'status-bad-response': 'bad-response',
+  },
+  {
+    title: '对等节点',
+    lead: '节点之间通过共识达成一致：“解决冲突”会向每个对等节点索取它的链，检查其中的每一个区块，并采用比我们更长的有效链中最长的一条。发送无效数据的节点会被记录下来，绝不会被信任。',
+    learned: '自动发现（它主动打过招呼）',
+    otherRules: '规则不同：{reason}',
+    otherRulesUnknown: '规则集或难度不同',
+    bannedUntil: '封禁至 {when}',
+    nextTry: '下次重试：{when}',
+    empty: '还没有对等节点。启动另一个节点（`npm start -- --port 5001`），然后在这里添加它。',
+    registeredLabel: '已登记的对等节点',
+    peer: '节点',
+    health: '健康状态',
+    height: '高度',
+    lastSeen: '最近一次联系',
+    failures: '失败次数',
+    notes: '备注',
+    actions: '操作',
+    addPeers: '添加对等节点',
+    peerAddresses: '节点地址',
+    addHint: '每行一个：`http://host:port` 或 `host:port`。`POST /nodes/register` 要么全部添加，要么一个都不添加。',
+    addedOne: '{message}：现在共有 {n} 个对等节点。',
+    addedMany: '{message}：现在共有 {n} 个对等节点。',
+    resolve: '解决冲突',
+    asking: '正在向每个对等节点索取它的链…',
+    ourHeight: '（我们的高度：{n}）',
+    noPeersToAsk: '没有可以询问的对等节点。',
+    reportLabel: '解决冲突的报告，每个对等节点一行',
+    outcome: '结果',
+    length: '长度',
+    time: '耗时',
+    why: '原因',
+    ms: '{n} 毫秒',
+    consensus: '共识',
+    registered: '已登记的对等节点',
+    pollNote: '`GET /nodes`：本页打开期间每 {s} 秒重新询问一次。移除：`DELETE /nodes/:peer`。',
+    removedOne: '{message}：{address}。还剩 {n} 个对等节点。',
+    removedMany: '{message}：{address}。还剩 {n} 个对等节点。',
+    notAPeer: '{address} 已经不是对等节点了。',
+    couldNotRemove: '无法移除 {address}：{reason}',
+    removePeer: '移除对等节点 {address}',
+    remove: '移除',
+    'status-new': '新加入',
+    'status-ok': '正常',
+    'status-failing': '连接失败',
+    'status-banned': '已封禁',
+    'status-incompatible': '不兼容',
+    'status-unknown': '未知',
+    'status-adopted': '已采用',
+    'status-not-longer': '不比我们长',
+    'status-not-chosen': '未被选中',
+    'status-timeout': '超时',
+    'status-unreachable': '无法连接',
+    'status-invalid': '无效',
+    'status-bad-response': '应答无效',
+  },
+);
+
+const STATUSES = new Set([
+  'new',
+  'ok',
+  'failing',
+  'banned',
+  'incompatible',
+  'unknown',
+  'adopted',
+  'not-longer',
+  'not-chosen',
+  'timeout',
+  'unreachable',
+  'invalid',
+  'bad-response',
+]);
+
+/** A status as shown: translated when known, else the node's own word. */
+function statusLabel(status: string): string {
+  return STATUSES.has(status) ? t(`status-${status}` as Parameters<typeof t>[0]) : status;
+}
 
 /** How often the table asks the node for its peers' health while the page is open. */
 const POLL_MS = 3000;
@@ -31,7 +167,7 @@ function when(value: unknown): string | null {
   if (typeof value !== 'number') return null;
   const seconds = value > 1e11 ? value / 1000 : value;
   const d = seconds - Date.now() / 1000;
-  return d > 1 ? `in ${Math.round(d)} s` : ago(seconds);
+  return d > 1 ? inFuture(seconds) : ago(seconds);
 }
 
 /**
@@ -41,12 +177,12 @@ function when(value: unknown): string | null {
 function notes(peer: PeerView, shown: PeerDisplayStatus): string {
   const out: string[] = [];
   if (typeof peer.kind === 'string') out.push(peer.kind);
-  if (peer.origin === 'learned') out.push('learned (it said hello)');
-  if (shown.status === 'incompatible') out.push(`other rules: ${shown.reason ?? 'another profile or difficulty'}`);
+  if (peer.origin === 'learned') out.push(t('learned'));
+  if (shown.status === 'incompatible') out.push(t('otherRules', { reason: shown.reason ?? t('otherRulesUnknown') }));
   const banned = when(peer.bannedUntil);
-  if (banned && peer.status === 'banned') out.push(`banned until ${banned}`);
+  if (banned && peer.status === 'banned') out.push(t('bannedUntil', { when: banned }));
   const retry = when(peer.retryAt);
-  if (retry && peer.status === 'failing') out.push(`next try ${retry}`);
+  if (retry && peer.status === 'failing') out.push(t('nextTry', { when: retry }));
   if (typeof peer.lastError === 'string' && peer.lastError !== '') out.push(peer.lastError);
   const known = new Set([
     'address',
@@ -70,30 +206,26 @@ function notes(peer: PeerView, shown: PeerDisplayStatus): string {
 /** Renders the peers page into `main`; returns its cleanup. */
 export function renderPeers(main: HTMLElement): () => void {
   const tbody = h('tbody');
-  const empty = h(
-    'p',
-    { class: 'muted' },
-    'No peers yet. Start another node (npm start -- --port 5001) and add it here.',
-  );
+  const empty = h('p', { class: 'muted' }, rich(t('empty')));
   const list = h(
     'div',
     { class: 'table-wrap' },
     h(
       'table',
-      { class: 'table stack', 'aria-label': 'Registered peers', 'data-testid': 'peers' },
+      { class: 'table stack', 'aria-label': t('registeredLabel'), 'data-testid': 'peers' },
       h(
         'thead',
         null,
         h(
           'tr',
           null,
-          h('th', { scope: 'col' }, 'Peer'),
-          h('th', { scope: 'col' }, 'Health'),
-          h('th', { scope: 'col', class: 'num' }, 'Height'),
-          h('th', { scope: 'col' }, 'Last seen'),
-          h('th', { scope: 'col', class: 'num' }, 'Failures'),
-          h('th', { scope: 'col' }, 'Notes'),
-          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+          h('th', { scope: 'col' }, t('peer')),
+          h('th', { scope: 'col' }, t('health')),
+          h('th', { scope: 'col', class: 'num' }, t('height')),
+          h('th', { scope: 'col' }, t('lastSeen')),
+          h('th', { scope: 'col', class: 'num' }, t('failures')),
+          h('th', { scope: 'col' }, t('notes')),
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('actions'))),
         ),
       ),
       tbody,
@@ -112,20 +244,16 @@ export function renderPeers(main: HTMLElement): () => void {
   const form = h(
     'form',
     { class: 'card form', 'aria-labelledby': 'add-title' },
-    h('h2', { id: 'add-title' }, 'Add peers'),
+    h('h2', { id: 'add-title' }, t('addPeers')),
     h(
       'div',
       { class: 'field' },
-      h('label', { for: 'peer-input' }, 'Peer addresses'),
+      h('label', { for: 'peer-input' }, t('peerAddresses')),
       input,
-      h(
-        'p',
-        { id: 'peer-hint', class: 'hint' },
-        'One per line: http://host:port or host:port. POST /nodes/register adds all of them or none.',
-      ),
+      h('p', { id: 'peer-hint', class: 'hint' }, rich(t('addHint'))),
       error,
     ),
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Add peers')),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, t('addPeers'))),
     status,
   );
   form.addEventListener('submit', async (event) => {
@@ -138,7 +266,10 @@ export function renderPeers(main: HTMLElement): () => void {
         '/nodes/register',
         JSON.stringify({ nodes: peerList(input.value) }),
       );
-      status.textContent = `${answer.message}: ${answer.total_nodes.length} peer${answer.total_nodes.length === 1 ? '' : 's'} in all.`;
+      status.textContent = t(answer.total_nodes.length === 1 ? 'addedOne' : 'addedMany', {
+        message: answer.message,
+        n: answer.total_nodes.length,
+      });
       input.value = '';
     } catch (err) {
       input.setAttribute('aria-invalid', 'true');
@@ -147,12 +278,12 @@ export function renderPeers(main: HTMLElement): () => void {
     }
   });
 
-  const resolveButton = h('button', { type: 'button', class: 'primary' }, 'Resolve');
+  const resolveButton = h('button', { type: 'button', class: 'primary' }, t('resolve'));
   const resolveOut = h('div', { 'aria-live': 'polite', 'data-testid': 'resolve-report' });
   resolveButton.addEventListener('click', async () => {
     resolveButton.disabled = true;
     resolveButton.setAttribute('aria-busy', 'true');
-    replace(resolveOut, h('p', { class: 'muted' }, 'Asking every peer for its chain…'));
+    replace(resolveOut, h('p', { class: 'muted' }, t('asking')));
     try {
       const answer = await getJson<{ message: string; length?: number; peers?: PeerReportView[] }>('/nodes/resolve');
       const reports = answer.peers ?? [];
@@ -166,28 +297,28 @@ export function renderPeers(main: HTMLElement): () => void {
           'p',
           { class: answer.message.includes('replaced') ? 'ok' : '' },
           h('strong', null, answer.message),
-          answer.length === undefined ? '' : ` (our height: ${count(answer.length)})`,
+          answer.length === undefined ? '' : t('ourHeight', { n: count(answer.length) }),
         ),
         reports.length === 0
-          ? h('p', { class: 'muted' }, 'No peers to ask.')
+          ? h('p', { class: 'muted' }, t('noPeersToAsk'))
           : h(
               'div',
               { class: 'table-wrap' },
               labelCells(
                 h(
                   'table',
-                  { class: 'table stack', 'aria-label': 'Resolve report, one row per peer' },
+                  { class: 'table stack', 'aria-label': t('reportLabel') },
                   h(
                     'thead',
                     null,
                     h(
                       'tr',
                       null,
-                      h('th', { scope: 'col' }, 'Peer'),
-                      h('th', { scope: 'col' }, 'Outcome'),
-                      h('th', { scope: 'col', class: 'num' }, 'Length'),
-                      h('th', { scope: 'col', class: 'num' }, 'Time'),
-                      h('th', { scope: 'col' }, 'Why'),
+                      h('th', { scope: 'col' }, t('peer')),
+                      h('th', { scope: 'col' }, t('outcome')),
+                      h('th', { scope: 'col', class: 'num' }, t('length')),
+                      h('th', { scope: 'col', class: 'num' }, t('time')),
+                      h('th', { scope: 'col' }, t('why')),
                     ),
                   ),
                   h(
@@ -198,9 +329,9 @@ export function renderPeers(main: HTMLElement): () => void {
                         'tr',
                         { class: r.misbehaved ? 'bad' : '' },
                         h('td', null, h('code', null, r.peer)),
-                        h('td', null, h('span', { class: `badge ${r.status}` }, r.status)),
+                        h('td', null, h('span', { class: `badge ${r.status}` }, statusLabel(r.status))),
                         h('td', { class: 'num' }, r.length === undefined ? '—' : count(r.length)),
-                        h('td', { class: 'num' }, r.ms === undefined ? '—' : `${r.ms} ms`),
+                        h('td', { class: 'num' }, r.ms === undefined ? '—' : t('ms', { n: r.ms })),
                         h('td', { class: 'why' }, r.reason ? `${r.code ? `${r.code}: ` : ''}${r.reason}` : ''),
                       ),
                     ),
@@ -220,12 +351,8 @@ export function renderPeers(main: HTMLElement): () => void {
   const tableStatus = h('p', { class: 'ok', role: 'status', 'aria-live': 'polite' });
 
   main.append(
-    h('h1', { tabindex: '-1' }, 'Peers'),
-    h(
-      'p',
-      { class: 'lead' },
-      'Nodes agree by consensus: Resolve asks every peer for its chain, checks every block of it, and adopts the longest valid chain that is longer than ours. A peer that sends something invalid is reported, never trusted.',
-    ),
+    h('h1', { tabindex: '-1' }, t('title')),
+    h('p', { class: 'lead' }, t('lead')),
     h(
       'div',
       { class: 'columns' },
@@ -233,8 +360,8 @@ export function renderPeers(main: HTMLElement): () => void {
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'resolve-title' },
-        h('h2', { id: 'resolve-title' }, 'Consensus'),
-        h('p', { class: 'muted small' }, 'GET /nodes/resolve'),
+        h('h2', { id: 'resolve-title' }, t('consensus')),
+        h('p', { class: 'muted small' }, h('code', null, 'GET /nodes/resolve')),
         resolveButton,
         resolveOut,
       ),
@@ -242,12 +369,8 @@ export function renderPeers(main: HTMLElement): () => void {
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'peers-title' },
-      h('h2', { id: 'peers-title', tabindex: '-1' }, 'Registered peers'),
-      h(
-        'p',
-        { class: 'muted small' },
-        `GET /nodes, asked again every ${POLL_MS / 1000} s while this page is open. Remove: DELETE /nodes/:peer.`,
-      ),
+      h('h2', { id: 'peers-title', tabindex: '-1' }, t('registered')),
+      h('p', { class: 'muted small' }, rich(t('pollNote', { s: POLL_MS / 1000 }))),
       empty,
       list,
       tableStatus,
@@ -275,7 +398,11 @@ export function renderPeers(main: HTMLElement): () => void {
     try {
       const path = `/nodes/${encodeURIComponent(address)}`;
       const answer = await getJson<{ message: string; total_nodes: string[] }>(path, { method: 'DELETE' });
-      tableStatus.textContent = `${answer.message}: ${address}. ${answer.total_nodes.length} peer${answer.total_nodes.length === 1 ? '' : 's'} left.`;
+      tableStatus.textContent = t(answer.total_nodes.length === 1 ? 'removedOne' : 'removedMany', {
+        message: answer.message,
+        address,
+        n: answer.total_nodes.length,
+      });
       // The node's list at once; the health of the rest follows with the reload.
       state.peers = state.peers.filter((p) => answer.total_nodes.includes(p.address));
       changed('peers');
@@ -291,8 +418,8 @@ export function renderPeers(main: HTMLElement): () => void {
       tableStatus.className = 'error';
       tableStatus.textContent =
         err instanceof ApiError && err.status === 404
-          ? `${address} is not a peer any more.`
-          : `Could not remove ${address}: ${(err as Error).message}`;
+          ? t('notAPeer', { address })
+          : t('couldNotRemove', { address, reason: (err as Error).message });
     }
     void loadPeers().catch(() => undefined);
   };
@@ -301,8 +428,8 @@ export function renderPeers(main: HTMLElement): () => void {
     const cell = (cls?: string): HTMLTableCellElement => h('td', cls ? { class: cls } : null);
     const removeButton = h(
       'button',
-      { type: 'button', class: 'secondary compact', 'aria-label': `Remove peer ${address}` },
-      'Remove',
+      { type: 'button', class: 'secondary compact', 'aria-label': t('removePeer', { address }) },
+      t('remove'),
     );
     removeButton.addEventListener('click', () => void remove(address, removeButton));
     const row: Row = {
@@ -344,12 +471,13 @@ export function renderPeers(main: HTMLElement): () => void {
       }
       const shown = peerDisplayStatus(p, state.peerReports[p.address]);
       const badge = row.health.firstElementChild;
-      if (badge?.textContent !== shown.status || !badge.classList.contains(shown.status)) {
+      const label = statusLabel(shown.status);
+      if (badge?.textContent !== label || !badge.classList.contains(shown.status)) {
         replace(
           row.health,
           shown.status === 'unknown'
-            ? h('span', { class: 'muted unknown' }, 'unknown')
-            : h('span', { class: `badge ${shown.status}` }, shown.status),
+            ? h('span', { class: 'muted unknown' }, label)
+            : h('span', { class: `badge ${shown.status}` }, label),
         );
       }
       setText(row.height, typeof p.height === 'number' ? count(p.height) : '—');

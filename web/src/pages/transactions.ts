@@ -7,12 +7,63 @@
 import type { RuleProfile } from '../../../src/core/profile.js';
 import { createProfile } from '../../../src/core/profiles.js';
 import { type ApiError, postJson } from '../api.js';
-import { h, labelCells, replace } from '../dom.js';
+import { type Child, h, labelCells, replace, rich } from '../dom.js';
 import { count, text } from '../format.js';
 import { transactionBody } from '../forms.js';
+import { messages } from '../i18n.js';
 import { minePanel } from '../mine-panel.js';
 import { state, subscribe } from '../store.js';
 import { TRANSACTION_FIELDS, type TransactionField, transactionFieldErrors } from '../tx-check.js';
+
+const t = messages(
+  'transactions',
+  {
+    title: 'Transactions',
+    lead: 'A transaction waits in the pending list until a block is mined; mining seals all of them into the block, with the miner\'s reward (sender "0") last.',
+    sender: 'Sender',
+    senderHint: 'Any non-empty text; "0" is reserved for mining rewards.',
+    recipient: 'Recipient',
+    recipientHint: 'Any non-empty text, e.g. someone-other-address.',
+    amount: 'Amount',
+    amountHint: 'A number greater than 0 (5 and 5.0 are different numbers to the hash).',
+    send: 'Send transaction',
+    newTransaction: 'New transaction',
+    formHelp:
+      "This page checks every field with the node's own rules and shows every problem at once, then sends the form anyway: POST /transactions/new, where the node decides, and keeps the transaction, on disk, until the next block is mined.",
+    answer: '{message}.',
+    pending: 'Pending',
+    lookupTitle: 'An address',
+    address: 'Address',
+    lookupPlaceholder: 'e.g. someone-other-address',
+    showHistory: 'Show history',
+    nothingPending: 'Nothing pending. Send a transaction, here or with curl.',
+    waitingOne: '{n} transaction waiting for block #{next}.',
+    waitingMany: '{n} transactions waiting for block #{next}.',
+  },
+  {
+    title: '交易',
+    lead: '交易在待处理列表（内存池）中等待，直到有区块被挖出；挖矿会把它们全部封装进这个区块，最后一笔是矿工的奖励（发送方为 `"0"`）。',
+    sender: '发送方',
+    senderHint: '任意非空文本；`"0"` 保留给挖矿奖励。',
+    recipient: '接收方',
+    recipientHint: '任意非空文本，例如 `someone-other-address`。',
+    amount: '金额',
+    amountHint: '大于 0 的数字（对哈希来说，`5` 和 `5.0` 是不同的数）。',
+    send: '发送交易',
+    newTransaction: '新交易',
+    formHelp:
+      '本页先用节点自己的规则检查每个字段，一次列出所有问题，然后照样提交表单：`POST /transactions/new`，由节点做出决定，并把交易保存在磁盘上，直到下一个区块被挖出。',
+    answer: '{message}。',
+    pending: '待处理交易',
+    lookupTitle: '查询地址',
+    address: '地址',
+    lookupPlaceholder: '要查询的地址',
+    showHistory: '查看历史',
+    nothingPending: '没有待处理交易。可以在这里或用 curl 发送一笔交易。',
+    waitingOne: '{n} 笔交易等待打包进区块 #{next}。',
+    waitingMany: '{n} 笔交易等待打包进区块 #{next}。',
+  },
+);
 
 /**
  * The node's rules for the form's own check, or null (an unknown profile, or not loaded yet; the
@@ -37,7 +88,7 @@ interface Field {
   readonly error: HTMLElement;
 }
 
-function field(name: string, label: string, hint: string, attrs: Record<string, string> = {}): [HTMLElement, Field] {
+function field(name: string, label: string, hint: Child, attrs: Record<string, string> = {}): [HTMLElement, Field] {
   const input = h('input', {
     id: `tx-${name}`,
     name,
@@ -61,27 +112,18 @@ function field(name: string, label: string, hint: string, attrs: Record<string, 
 
 /** Renders the transactions page into `main`; returns its cleanup. */
 export function renderTransactions(main: HTMLElement): () => void {
-  const [senderBox, sender] = field('sender', 'Sender', 'Any non-empty text; "0" is reserved for mining rewards.');
-  const [recipientBox, recipient] = field('recipient', 'Recipient', 'Any non-empty text, e.g. someone-other-address.');
-  const [amountBox, amount] = field(
-    'amount',
-    'Amount',
-    'A number greater than 0 (5 and 5.0 are different numbers to the hash).',
-    { inputmode: 'decimal' },
-  );
+  const [senderBox, sender] = field('sender', t('sender'), rich(t('senderHint')));
+  const [recipientBox, recipient] = field('recipient', t('recipient'), rich(t('recipientHint')));
+  const [amountBox, amount] = field('amount', t('amount'), rich(t('amountHint')), { inputmode: 'decimal' });
   const fields: Record<TransactionField, Field> = { sender, recipient, amount };
   const formError = h('p', { class: 'field-error', role: 'alert' });
   const formStatus = h('p', { class: 'ok', role: 'status', 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Send transaction');
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('send'));
   const form = h(
     'form',
     { class: 'card form', 'aria-labelledby': 'tx-form-title', novalidate: true },
-    h('h2', { id: 'tx-form-title' }, 'New transaction'),
-    h(
-      'p',
-      { class: 'muted small' },
-      "This page checks every field with the node's own rules and shows every problem at once, then sends the form anyway: POST /transactions/new, where the node decides, and keeps the transaction, on disk, until the next block is mined.",
-    ),
+    h('h2', { id: 'tx-form-title' }, t('newTransaction')),
+    h('p', { class: 'muted small' }, rich(t('formHelp'))),
     h('div', { class: 'fields' }, senderBox, recipientBox, amountBox),
     formError,
     h('div', { class: 'row' }, submit),
@@ -125,7 +167,7 @@ export function renderTransactions(main: HTMLElement): () => void {
     try {
       const answer = await postJson<{ message: string }>('/transactions/new', transactionBody(...values));
       clearErrors();
-      formStatus.textContent = `${answer.message}.`;
+      formStatus.textContent = t('answer', { message: answer.message });
       amount.input.value = '';
     } catch (err) {
       const apiError = err as ApiError;
@@ -140,7 +182,7 @@ export function renderTransactions(main: HTMLElement): () => void {
     }
   });
 
-  const pendingTitle = h('h2', { id: 'pending-title' }, 'Pending');
+  const pendingTitle = h('h2', { id: 'pending-title' }, t('pending'));
   const pendingNote = h('p', { class: 'muted small' });
   const pendingBody = h('tbody');
   const pendingTable = h(
@@ -152,9 +194,9 @@ export function renderTransactions(main: HTMLElement): () => void {
       h(
         'tr',
         null,
-        h('th', { scope: 'col' }, 'Sender'),
-        h('th', { scope: 'col' }, 'Recipient'),
-        h('th', { scope: 'col', class: 'num' }, 'Amount'),
+        h('th', { scope: 'col' }, t('sender')),
+        h('th', { scope: 'col' }, t('recipient')),
+        h('th', { scope: 'col', class: 'num' }, t('amount')),
       ),
     ),
     pendingBody,
@@ -165,14 +207,14 @@ export function renderTransactions(main: HTMLElement): () => void {
     id: 'address-lookup',
     name: 'address',
     autocomplete: 'off',
-    placeholder: 'e.g. someone-other-address',
+    placeholder: t('lookupPlaceholder'),
   });
   const lookup = h(
     'form',
     { class: 'card form', 'aria-labelledby': 'lookup-title' },
-    h('h2', { id: 'lookup-title' }, 'An address'),
-    h('div', { class: 'field' }, h('label', { for: 'address-lookup' }, 'Address'), lookupInput),
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'secondary' }, 'Show history')),
+    h('h2', { id: 'lookup-title' }, t('lookupTitle')),
+    h('div', { class: 'field' }, h('label', { for: 'address-lookup' }, t('address')), lookupInput),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'secondary' }, t('showHistory'))),
   );
   lookup.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -181,12 +223,8 @@ export function renderTransactions(main: HTMLElement): () => void {
   });
 
   main.append(
-    h('h1', { tabindex: '-1' }, 'Transactions'),
-    h(
-      'p',
-      { class: 'lead' },
-      'A transaction waits in the pending list until a block is mined; mining seals all of them into the block, with the miner\'s reward (sender "0") last.',
-    ),
+    h('h1', { tabindex: '-1' }, t('title')),
+    h('p', { class: 'lead' }, rich(t('lead'))),
     h(
       'div',
       { class: 'columns' },
@@ -208,8 +246,11 @@ export function renderTransactions(main: HTMLElement): () => void {
     replace(
       pendingNote,
       state.pending.length === 0
-        ? 'Nothing pending. Send a transaction, here or with curl.'
-        : `${count(state.pending.length)} transaction${state.pending.length === 1 ? '' : 's'} waiting for block #${next}.`,
+        ? t('nothingPending')
+        : t(state.pending.length === 1 ? 'waitingOne' : 'waitingMany', {
+            n: count(state.pending.length),
+            next: String(next),
+          }),
     );
     replace(
       pendingBody,
