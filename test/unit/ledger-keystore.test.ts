@@ -7,7 +7,7 @@
 
 import { createDecipheriv, scryptSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BlockforgeError, ErrorCode } from '../../src/core/errors.js';
 import { parseJson } from '../../src/core/json.js';
 import { addressOf, publicKeyOf } from '../../src/core/ledger/keys.js';
@@ -384,7 +384,22 @@ describe('purity', () => {
     const source = readFileSync(new URL('../../src/core/ledger/keystore.ts', import.meta.url), 'utf8');
     const specifiers = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1] as string);
     expect(specifiers.length).toBeGreaterThan(0);
-    for (const specifier of specifiers) expect(specifier).toMatch(/^(\.{1,2}\/|@noble\/hashes\/)/);
+    for (const specifier of specifiers) expect(specifier).toMatch(/^(\.{1,2}\/|@noble\/(hashes|ciphers)\/)/);
     expect(source).not.toMatch(/\brequire\(|\bprocess\.|\bBuffer\b|\bconsole\./);
+  });
+
+  it('works without Web Crypto encryption (a page on plain http, where browsers have no crypto.subtle)', async () => {
+    const real = globalThis.crypto;
+    // Only randomness is left, as on a plain-http page of a classroom's LAN.
+    vi.stubGlobal('crypto', { getRandomValues: real.getRandomValues.bind(real) });
+    try {
+      expect(globalThis.crypto.subtle).toBeUndefined();
+      const secret = new Uint8Array(32).fill(7);
+      const keystore = await createKeystore(secret, 'bfd', 'pass phrase', { n: 1024 });
+      const unlocked = await unlockKeystore(keystore, 'pass phrase');
+      expect(toHex(unlocked.secretKey)).toBe(toHex(secret));
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

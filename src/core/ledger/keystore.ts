@@ -1,8 +1,9 @@
 /**
  * The wallet keystore (docs/ledger-protocol.md section 11): the JSON file that holds one Ed25519
  * secret key, read and written by both the CLI wallet (Node) and the browser wallet. That is why
- * this module is pure: no `node:` imports, no file system; scrypt comes from `@noble/hashes` and
- * AES-256-GCM, like randomness, from WebCrypto (`globalThis.crypto`), present in both.
+ * this module is pure: no `node:` imports, no file system; scrypt comes from `@noble/hashes`,
+ * AES-256-GCM from `@noble/ciphers` (the same audited family; WebCrypto's is missing on plain-http
+ * pages), randomness from `globalThis.crypto.getRandomValues`, present everywhere.
  *
  * Version 1, encrypted:
  * ```
@@ -19,6 +20,7 @@
  * so neither can be swapped for another account's without the tag failing.
  */
 
+import { gcm } from '@noble/ciphers/aes.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { describe } from '../describe.js';
@@ -324,12 +326,9 @@ export function parseKeystore(value: unknown): Keystore {
   return { ...common, encrypted: true, kdf, cipher };
 }
 
-// WebCrypto's CryptoKey, named so under both Node's types and the DOM's.
-type AesKey = Awaited<ReturnType<typeof globalThis.crypto.subtle.importKey>>;
-
 /** The AES-256 key of a passphrase: scrypt over its NFC UTF-8, so a browser and a terminal agree on "é". */
-async function deriveKey(passphrase: string, kdf: KeystoreKdf): Promise<AesKey> {
-  const raw = await scryptAsync(utf8ToBytes(passphrase.normalize('NFC')), hexToBytes(kdf.salt), {
+async function deriveKey(passphrase: string, kdf: KeystoreKdf): Promise<Uint8Array> {
+  return await scryptAsync(utf8ToBytes(passphrase.normalize('NFC')), hexToBytes(kdf.salt), {
     N: kdf.n,
     r: kdf.r,
     p: kdf.p,
@@ -337,12 +336,6 @@ async function deriveKey(passphrase: string, kdf: KeystoreKdf): Promise<AesKey> 
     // The bounds above already cap memory; this is noble's own guard, set just above them.
     maxmem: MAX_SCRYPT_MEMORY + 128 * kdf.r * (kdf.p + 1),
   });
-  try {
-    // Not extractable: the key never leaves WebCrypto again.
-    return await globalThis.crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
-  } finally {
-    raw.fill(0);
-  }
 }
 
 function randomBytes(length: number): Uint8Array {
@@ -390,28 +383,18 @@ export async function createKeystore(
 
   const kdf: KeystoreKdf = { name: 'scrypt', n, r: DEFAULT_SCRYPT_R, p: DEFAULT_SCRYPT_P, salt: bytesToHex(salt) };
   const key = await deriveKey(passphrase, kdf);
-  // Copies: WebCrypto's types (DOM) take only ArrayBuffer-backed views, not a caller's view of a
-  // SharedArrayBuffer; the copy of the secret is wiped once encrypted.
-  const plain = Uint8Array.from(secretKey);
-  let ciphertext: ArrayBuffer;
+  let ciphertext: Uint8Array;
   try {
-    ciphertext = await globalThis.crypto.subtle.encrypt(
-      {
-        name: 'AES-GCM',
-        iv: Uint8Array.from(iv),
-        additionalData: utf8ToBytes(common.address),
-        tagLength: TAG_BYTES * 8,
-      },
-      key,
-      plain,
-    );
+    // @noble/ciphers' AES-GCM, not WebCrypto's: browsers offer `crypto.subtle` only on https or
+    // localhost, and a classroom's phones open the explorer over plain http on the LAN.
+    ciphertext = gcm(key, iv, utf8ToBytes(common.address)).encrypt(secretKey);
   } finally {
-    plain.fill(0);
+    key.fill(0);
   }
   const cipher: KeystoreCipher = {
     name: 'aes-256-gcm',
     iv: bytesToHex(iv),
-    ciphertext: bytesToHex(new Uint8Array(ciphertext)),
+    ciphertext: bytesToHex(ciphertext),
   };
   return { ...common, encrypted: true, kdf, cipher };
 }
@@ -439,17 +422,9 @@ export async function unlockKeystore(keystore: Keystore, passphrase: string | nu
     }
     const key = await deriveKey(passphrase, checked.kdf);
     try {
-      const plain = await globalThis.crypto.subtle.decrypt(
-        {
-          name: 'AES-GCM',
-          iv: hexToBytes(checked.cipher.iv),
-          additionalData: utf8ToBytes(checked.address),
-          tagLength: TAG_BYTES * 8,
-        },
-        key,
+      secretKey = gcm(key, hexToBytes(checked.cipher.iv), utf8ToBytes(checked.address)).decrypt(
         hexToBytes(checked.cipher.ciphertext),
       );
-      secretKey = new Uint8Array(plain);
     } catch (err) {
       throw new BlockforgeError(ErrorCode.WrongPassphrase, 'wrong passphrase (or the file was altered)', {
         field: 'passphrase',

@@ -43,8 +43,6 @@ const t = messages(
     title: 'Wallet',
     lead: 'A wallet is a key pair. The secret key signs payments; the address, made from the public key, receives them. This page makes and keeps the key in your browser: it is stored in `IndexedDB` encrypted with your passphrase, and never sent to the node, which only ever receives signed payments.',
     cannotLoad: 'The wallet cannot load this network: {error}',
-    insecure:
-      'This page is not a secure context (https, or http://localhost), so the browser offers no Web Crypto encryption: keys cannot be stored or unlocked here. Open the explorer at http://localhost:PORT on the machine of the node, or over https.',
     keyTitle: 'Your key',
     unlocked: 'Unlocked in this tab',
     address: 'Address',
@@ -152,8 +150,6 @@ const t = messages(
     title: '钱包',
     lead: '钱包就是一对密钥。私钥为付款签名；由公钥生成的地址用来收款。本页面在你的浏览器里生成并保存密钥：它以你的口令加密后存放在 `IndexedDB` 中，绝不会发送给节点——节点只会收到已签名的付款。',
     cannotLoad: '钱包无法加载这个网络：{error}',
-    insecure:
-      '此页面不是安全上下文（https 或 http://localhost），浏览器不提供 Web Crypto 加密：无法在这里保存或解锁密钥。请在节点所在的机器上通过 http://localhost:端口 打开浏览器页面，或使用 https。',
     keyTitle: '你的密钥',
     unlocked: '已在此标签页中解锁',
     address: '地址',
@@ -483,8 +479,6 @@ function renderLedgerWallet(main: HTMLElement): () => void {
         );
         return;
       }
-      // The keystore's AES-GCM is WebCrypto's, which browsers give secure contexts only.
-      const insecure = globalThis.crypto?.subtle === undefined;
       const keys = await keysOf(keyStore(), network.hrp);
       if (closed || session) return;
       const storedList =
@@ -494,7 +488,6 @@ function renderLedgerWallet(main: HTMLElement): () => void {
       replace(
         keyCard,
         h('h2', null, t('keyTitle')),
-        insecure ? h('p', { class: 'bad', role: 'alert', 'data-testid': 'wallet-insecure' }, t('insecure')) : null,
         h('h3', null, t('storedKeys')),
         storedList,
         makeForm(),
