@@ -10,6 +10,7 @@ import './tx.css';
 import { isJsonObject, type JsonValue, writeJson } from '../../../src/core/json.js';
 import { ApiError, getJson, getLossless } from '../api.js';
 import { type Child, h, replace, rich } from '../dom.js';
+import { shortHash } from '../format.js';
 import { messages } from '../i18n.js';
 import { subscribe } from '../store.js';
 import { formatCoins, unitsOf } from '../wallet-coins.js';
@@ -28,6 +29,12 @@ const t = messages(
     pending: 'pending',
     confirmed: 'confirmed',
     pendingHint: 'Waiting in the mempool for a miner to include it in a block.',
+    returned: 'back in the mempool',
+    reorgTitle: 'Moved by a reorg',
+    reorgPending:
+      'Block #{n} ({hash}), which held this transaction, was replaced by a reorg: the node switched to a branch with more work, and the transaction went back to the mempool. It waits there to be mined again.',
+    reorgMoved:
+      'It was first in block #{old} ({hash}), which a reorg replaced; it is now in block #{n}, with its proof drawn again below.',
     block: 'Block',
     blockLink: 'Block #{n}',
     position: 'Position in the block',
@@ -83,6 +90,11 @@ const t = messages(
     pending: '待处理',
     confirmed: '已确认',
     pendingHint: '正在交易池中等待矿工把它打包进区块。',
+    returned: '已退回交易池',
+    reorgTitle: '被重组移动',
+    reorgPending:
+      '包含这笔交易的区块 #{n}（{hash}）已被一次重组替换：节点切换到了工作量更多的分支，这笔交易退回了交易池，正在那里等待重新打包。',
+    reorgMoved: '它最初在区块 #{old}（{hash}）中，该区块已被重组替换；现在它在区块 #{n} 中，下面重新画出了它的证明。',
     block: '区块',
     blockLink: '区块 #{n}',
     position: '在区块中的位置',
@@ -175,6 +187,10 @@ function renderLedgerTx(main: HTMLElement, id: string): () => void {
   const raw = h('details', { class: 'card' });
   /** The proof drawn for this block hash (a reorg may move the transaction). */
   let proofFor: string | null = null;
+  /** The block that held it when last seen confirmed. */
+  let seenIn: { height: number; hash: string } | null = null;
+  /** The block that held it before a reorg replaced that block (seen while this page was open). */
+  let replacedBlock: { height: number; hash: string } | null = null;
 
   const load = async (network: WalletNetwork): Promise<void> => {
     let answer: TxAnswer;
@@ -194,6 +210,9 @@ function renderLedgerTx(main: HTMLElement, id: string): () => void {
     }
     if (closed) return;
     if (!body.contains(summary)) body.append(summary, signature, proof, raw);
+    const hash = answer.status === 'confirmed' ? (answer.block_hash ?? null) : null;
+    if (seenIn && hash !== seenIn.hash) replacedBlock = seenIn;
+    seenIn = hash !== null && answer.height !== undefined ? { height: answer.height, hash } : null;
     drawSummary(answer);
     if (!signature.hasChildNodes()) drawSignature(answer, stored, network);
     if (answer.status === 'confirmed' && answer.proof && answer.height !== undefined) {
@@ -218,6 +237,7 @@ function renderLedgerTx(main: HTMLElement, id: string): () => void {
   const drawSummary = (a: TxAnswer): void => {
     const d = a.details;
     const confirmed = a.status === 'confirmed';
+    const moved = replacedBlock;
     const rows: Child[] = [
       h('dt', null, t('status')),
       h(
@@ -225,12 +245,31 @@ function renderLedgerTx(main: HTMLElement, id: string): () => void {
         null,
         h(
           'span',
-          { class: `badge ${confirmed ? 'ok' : ''}`, 'data-testid': 'tx-status', 'data-status': a.status },
-          t(confirmed ? 'confirmed' : 'pending'),
+          {
+            class: `badge ${confirmed ? 'ok' : moved ? 'returned' : ''}`,
+            'data-testid': 'tx-status',
+            'data-status': a.status,
+          },
+          t(confirmed ? 'confirmed' : moved ? 'returned' : 'pending'),
         ),
         confirmed ? null : h('span', { class: 'muted small' }, ' ', t('pendingHint')),
       ),
     ];
+    if (moved) {
+      const vars = {
+        n: confirmed ? (a.height ?? '?') : moved.height,
+        old: moved.height,
+        hash: shortHash(moved.hash, 16),
+      };
+      rows.push(
+        h('dt', null, t('reorgTitle')),
+        h(
+          'dd',
+          { 'data-testid': 'tx-reorg', 'data-replaced': moved.hash },
+          t(confirmed ? 'reorgMoved' : 'reorgPending', vars),
+        ),
+      );
+    }
     if (confirmed && a.height !== undefined) {
       rows.push(
         h('dt', null, t('block')),

@@ -125,6 +125,10 @@ const t = messages(
     confirmed: 'Confirmed in block {block}: {n} confirmations.',
     confirmedOne: 'Confirmed in block {block}: 1 confirmation.',
     gone: 'The node no longer knows this payment (replaced or dropped).',
+    returned:
+      'Back in the mempool: a reorg replaced block {block}, which held it, with another branch. Waiting to be mined again.',
+    wasIn: 'It was first confirmed in block {block}, which a reorg replaced.',
+    statusReturned: 'back in the mempool',
     openTx: 'Open transaction {id}',
     historyTitle: 'History',
     noHistory: 'No transactions yet.',
@@ -232,6 +236,9 @@ const t = messages(
     confirmed: '已在区块 {block} 中确认：{n} 个确认。',
     confirmedOne: '已在区块 {block} 中确认：1 个确认。',
     gone: '节点已不再知道这笔付款（被替换或丢弃）。',
+    returned: '已退回交易池：一次重组用另一条分支替换了包含它的区块 {block}。正在等待重新打包。',
+    wasIn: '它最初在区块 {block} 中确认，该区块已被重组替换。',
+    statusReturned: '已退回交易池',
     openTx: '打开交易 {id}',
     historyTitle: '历史记录',
     noHistory: '还没有交易。',
@@ -281,7 +288,11 @@ interface Sent {
   /** From GET /transactions/:id. */
   status: 'pending' | 'confirmed' | 'gone' | null;
   height?: number;
+  /** The hash of the block that holds it, to see a reorg replace that block. */
+  blockHash?: string;
   confirmations?: number;
+  /** The height of the block that held it before a reorg replaced that block. */
+  reorgedFrom?: number;
 }
 
 /** GET /accounts/:address. */
@@ -826,23 +837,29 @@ function renderLedgerWallet(main: HTMLElement): () => void {
       if (!sent.node?.ok) return null;
       const id = sent.payment.id;
       let text: string;
+      const reorged = sent.reorgedFrom !== undefined;
       if (sent.status === 'confirmed') {
         const vars = { block: String(sent.height ?? '?'), n: sent.confirmations ?? 0 };
         text = sent.confirmations === 1 ? t('confirmedOne', vars) : t('confirmed', vars);
+        if (reorged) text += ` ${t('wasIn', { block: String(sent.reorgedFrom) })}`;
       } else if (sent.status === 'gone') text = t('gone');
+      else if (reorged) text = t('returned', { block: String(sent.reorgedFrom) });
       else text = t('pending');
+      const badge =
+        sent.status === 'confirmed' ? 'statusConfirmed' : reorged ? 'statusReturned' : ('statusPending' as const);
       return h(
         'div',
         { class: 'wallet-status' },
         h('h3', null, t('statusTitle')),
         h(
           'p',
-          { 'data-testid': 'sent-status', 'data-status': sent.status ?? 'pending', role: 'status' },
-          h(
-            'span',
-            { class: `badge ${sent.status === 'confirmed' ? 'ok' : ''}` },
-            t(sent.status === 'confirmed' ? 'statusConfirmed' : 'statusPending'),
-          ),
+          {
+            'data-testid': 'sent-status',
+            'data-status': sent.status ?? 'pending',
+            'data-reorged': String(reorged),
+            role: 'status',
+          },
+          h('span', { class: `badge ${sent.status === 'confirmed' ? 'ok' : reorged ? 'returned' : ''}` }, t(badge)),
           ' ',
           text,
         ),
@@ -1031,13 +1048,24 @@ function renderLedgerWallet(main: HTMLElement): () => void {
       }
       if (sent?.node?.ok) {
         jobs.push(
-          getJson<{ status: 'pending' | 'confirmed'; height?: number; confirmations?: number }>(
+          getJson<{ status: 'pending' | 'confirmed'; height?: number; block_hash?: string; confirmations?: number }>(
             `/transactions/${sent.payment.id}`,
           ).then(
             (answer) => {
+              // Its block no longer on the chain (back to pending, or now in another block): a reorg.
+              if (sent.status === 'confirmed' && sent.blockHash !== undefined && answer.block_hash !== sent.blockHash) {
+                sent.reorgedFrom = sent.height;
+              }
               sent.status = answer.status;
-              if (answer.height !== undefined) sent.height = answer.height;
-              if (answer.confirmations !== undefined) sent.confirmations = answer.confirmations;
+              if (answer.status === 'confirmed') {
+                sent.height = answer.height;
+                sent.blockHash = answer.block_hash;
+                sent.confirmations = answer.confirmations;
+              } else {
+                delete sent.height;
+                delete sent.blockHash;
+                delete sent.confirmations;
+              }
             },
             (err) => {
               if (err instanceof ApiError && err.status === 404) sent.status = 'gone';
