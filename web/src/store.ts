@@ -186,6 +186,21 @@ export function changed(...topics: Topic[]): void {
 /** A block of the chain, with its hash computed here. */
 export function toChainBlock(json: JsonValue): ChainBlock {
   if (!isJsonObject(json)) throw new Error(t('notAnObject'));
+  // A ledger block: `{header: {height, time, nonce, parent, ...}, transactions}`, hashed by its header.
+  const header = json.header;
+  if (isJsonObject(header)) {
+    const int = (value: JsonValue | undefined): number => (value instanceof JsonNumber ? value.toNumber() : Number.NaN);
+    const height = int(header.height);
+    return {
+      index: height,
+      json,
+      hash: hashJson(header),
+      timestamp: int(header.time),
+      proof: header.nonce instanceof JsonNumber ? header.nonce.text : String(header.nonce),
+      previousHash: height === 1 ? '0' : String(header.parent),
+      txCount: Array.isArray(json.transactions) ? json.transactions.length : 0,
+    };
+  }
   const index = json.index instanceof JsonNumber ? json.index.toNumber() : Number.NaN;
   const previous = json.previous_hash;
   return {

@@ -2,10 +2,11 @@
 
 import { isJsonObject, type JsonObject, type JsonValue } from '../../../src/core/json.js';
 import { getLossless } from '../api.js';
-import { h, labelCells, replace } from '../dom.js';
+import { type Child, h, labelCells, replace, rich } from '../dom.js';
 import { count, dateTime, num, text } from '../format.js';
 import { messages } from '../i18n.js';
-import { subscribe } from '../store.js';
+import { state, subscribe } from '../store.js';
+import { formatCoins, unitsOf } from '../wallet-coins.js';
 
 const t = messages(
   'address',
@@ -37,6 +38,22 @@ const t = messages(
     noHistory: 'No mined transaction involves this address yet.',
     minedLabel: 'Mined transactions, newest first',
     mostRecent: 'The {n} most recent of {total}.',
+    balance: 'Balance',
+    balanceHint: 'spendable at block #{height}',
+    locked: 'Locked rewards',
+    lockedHint: 'mining rewards not yet mature',
+    pendingBalance: 'After the pending payments',
+    nextNonce: 'Next `nonce`',
+    nextNonceHint: 'to sign the next payment with',
+    ledgerNote:
+      'A ledger account: the node keeps its balance and `nonce`, and refuses a payment its sender cannot cover. Amounts in coins.',
+    transaction: 'Transaction',
+    status: 'Status',
+    fee: 'Fee',
+    confirmedAt: 'block #{height}',
+    ledgerHistoryLabel: 'Transactions of this address, pending first, then newest first',
+    noLedgerHistory: 'No transaction involves this address yet.',
+    genesisAllocation: 'genesis allocation',
   },
   {
     title: '地址',
@@ -65,6 +82,21 @@ const t = messages(
     noHistory: '已挖出的区块中还没有涉及这个地址的交易。',
     minedLabel: '已挖出的交易，最新的在前',
     mostRecent: '共 {total} 笔，这里显示最近的 {n} 笔。',
+    balance: '余额',
+    balanceHint: '在区块 #{height} 时可花费',
+    locked: '锁定的奖励',
+    lockedHint: '尚未成熟的挖矿奖励',
+    pendingBalance: '待处理付款完成后',
+    nextNonce: '下一个 `nonce`',
+    nextNonceHint: '用来签名下一笔付款',
+    ledgerNote: '这是一个账本账户：节点记录它的余额和 `nonce`，并拒绝付款方余额不够支付的付款。金额以币为单位。',
+    transaction: '交易',
+    status: '状态',
+    fee: '手续费',
+    confirmedAt: '区块 #{height}',
+    ledgerHistoryLabel: '这个地址的交易，待处理的在前，其余最新的在前',
+    noLedgerHistory: '还没有涉及这个地址的交易。',
+    genesisAllocation: '创世分配',
   },
 );
 
@@ -133,6 +165,106 @@ function table(label: string, txs: JsonValue[], address: string): HTMLElement {
   );
 }
 
+/** Base units from the node as coins, or the value as it came. */
+function coins(value: JsonValue | undefined): string {
+  const units = unitsOf(value);
+  return units === null ? text(value) : formatCoins(units);
+}
+
+/** One transaction of a ledger account (GET /accounts/:address/transactions). */
+function ledgerRow(tx: JsonObject, address: string): HTMLElement {
+  const outgoing = tx.from === address;
+  const incoming = tx.to === address;
+  const direction = outgoing && incoming ? t('toItself') : outgoing ? t('sent') : t('received');
+  const other = outgoing ? tx.to : tx.from;
+  const sign = outgoing && !incoming ? '−' : incoming && !outgoing ? '+' : '±';
+  const id = String(tx.id);
+  return h(
+    'tr',
+    null,
+    h('td', null, h('a', { href: `#/tx/${id}`, class: 'hash' }, h('code', null, `${id.slice(0, 12)}…`))),
+    h(
+      'td',
+      null,
+      tx.status === 'pending'
+        ? h('span', { class: 'muted' }, t('pendingTx'))
+        : h('a', { href: `#/block/${text(tx.height)}` }, t('confirmedAt', { height: text(tx.height) })),
+    ),
+    h('td', null, direction),
+    h(
+      'td',
+      null,
+      tx.kind === 'reward' || other === undefined
+        ? h('span', { class: 'muted' }, text(tx.height) === '1' ? t('genesisAllocation') : t('miningReward'))
+        : h('a', { href: `#/address/${encodeURIComponent(String(other))}`, class: 'address' }, String(other)),
+    ),
+    h(
+      'td',
+      { class: `num ${sign === '+' ? 'in' : sign === '−' ? 'out' : ''}` },
+      h('code', null, `${sign}${coins(tx.amount)}`),
+    ),
+    h('td', { class: 'num' }, tx.fee === undefined ? '—' : h('code', null, coins(tx.fee))),
+  );
+}
+
+/** A ledger account: balance, locked rewards, nonce, and its transactions. */
+async function ledgerAccount(address: string): Promise<Node[]> {
+  const path = `/accounts/${encodeURIComponent(address)}`;
+  const [account, history] = await Promise.all([getLossless(path), getLossless(`${path}/transactions?limit=50`)]);
+  if (!isJsonObject(account) || !isJsonObject(history)) return [];
+  const txs = (Array.isArray(history.transactions) ? history.transactions : []).filter(isJsonObject);
+  const stat = (label: Child, value: Child, hint?: string, testId?: string): HTMLElement =>
+    h(
+      'div',
+      { class: 'stat' },
+      h('dt', null, label),
+      h('dd', testId ? { 'data-testid': testId } : null, value, hint ? h('small', null, hint) : null),
+    );
+  return [
+    h(
+      'dl',
+      { class: 'stats' },
+      stat(t('balance'), coins(account.balance), t('balanceHint', { height: text(account.height) }), 'balance'),
+      stat(t('locked'), coins(account.locked), t('lockedHint')),
+      stat(t('pendingBalance'), coins(account.pending_balance)),
+      stat(rich(t('nextNonce')), h('code', null, text(account.next_nonce)), t('nextNonceHint')),
+    ),
+    h('p', { class: 'muted small' }, rich(t('ledgerNote'))),
+    h('h2', null, t('history')),
+    txs.length === 0
+      ? h('p', { class: 'muted' }, t('noLedgerHistory'))
+      : h(
+          'div',
+          { class: 'table-wrap' },
+          labelCells(
+            h(
+              'table',
+              { class: 'table stack', 'aria-label': t('ledgerHistoryLabel') },
+              h(
+                'thead',
+                null,
+                h(
+                  'tr',
+                  null,
+                  h('th', { scope: 'col' }, t('transaction')),
+                  h('th', { scope: 'col' }, t('status')),
+                  h('th', { scope: 'col' }, t('direction')),
+                  h('th', { scope: 'col' }, t('otherParty')),
+                  h('th', { scope: 'col', class: 'num' }, t('amount')),
+                  h('th', { scope: 'col', class: 'num' }, t('fee')),
+                ),
+              ),
+              h(
+                'tbody',
+                null,
+                txs.map((tx) => ledgerRow(tx, address)),
+              ),
+            ),
+          ),
+        ),
+  ];
+}
+
 /** Renders the address page into `main`; returns its cleanup. */
 export function renderAddress(main: HTMLElement, address: string): () => void {
   const body = h('div', null, h('p', { class: 'muted' }, t('loading')));
@@ -144,6 +276,17 @@ export function renderAddress(main: HTMLElement, address: string): () => void {
   let disposed = false;
 
   const load = async (): Promise<void> => {
+    // The node's rules decide what an address is: wait for them.
+    if (!state.info) return;
+    if (state.info.profile === 'ledger') {
+      try {
+        const nodes = await ledgerAccount(address);
+        if (!disposed) replace(body, nodes);
+      } catch (err) {
+        if (!disposed) replace(body, h('p', { class: 'error', role: 'alert' }, (err as Error).message));
+      }
+      return;
+    }
     let answer: JsonValue;
     try {
       answer = await getLossless(`/addresses?address=${encodeURIComponent(address)}`);
@@ -195,7 +338,7 @@ export function renderAddress(main: HTMLElement, address: string): () => void {
     );
   };
 
-  const off = subscribe(['chain', 'pending'], () => void load());
+  const off = subscribe(['chain', 'pending', 'info'], () => void load());
   void load();
   return () => {
     disposed = true;

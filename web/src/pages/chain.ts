@@ -18,11 +18,11 @@ const t = messages(
     hash: 'hash',
     genesisNothingBefore: ' (genesis: nothing before it)',
     transactions: 'transactions',
-    linked: 'previous_hash of #{index} = hash of #{prev} ({hash})',
-    notLinked: 'previous_hash of #{index} does not match the hash of #{prev}',
+    linked: '{link} of #{index} = hash of #{prev} ({hash})',
+    notLinked: '{link} of #{index} does not match the hash of #{prev}',
     listLabel: 'Blocks, newest first',
     showOlder: 'Show older blocks',
-    lead: 'Every block stores the hash of the block before it (previous_hash). Change anything in a block and its hash changes, so the next block no longer points to it: that is what makes the chain tamper-evident. Open a block to see how its hash and proof are computed.',
+    lead: 'Every block stores the hash of the block before it ({link}). Change anything in a block and its hash changes, so the next block no longer points to it: that is what makes the chain tamper-evident. Open a block to see how its hash and {proof} are computed.',
     summaryOne: '{n} block, newest first.',
     summaryMany: '{n} blocks, newest first.',
   },
@@ -33,11 +33,11 @@ const t = messages(
     hash: '哈希',
     genesisNothingBefore: '（创世区块：它之前什么都没有）',
     transactions: '交易数',
-    linked: '#{index} 的 `previous_hash` = #{prev} 的哈希（{hash}）',
-    notLinked: '#{index} 的 `previous_hash` 与 #{prev} 的哈希不一致',
+    linked: '#{index} 的 {link} = #{prev} 的哈希（{hash}）',
+    notLinked: '#{index} 的 {link} 与 #{prev} 的哈希不一致',
     listLabel: '区块，最新的在前',
     showOlder: '显示更早的区块',
-    lead: '每个区块都保存着前一个区块的哈希（`previous_hash`）。改动区块里的任何内容，它的哈希就会改变，下一个区块便不再指向它：正因如此，链上的篡改无法隐藏。打开一个区块，看看它的哈希和 `proof` 是怎样算出来的。',
+    lead: '每个区块都保存着前一个区块的哈希（{link}）。改动区块里的任何内容，它的哈希就会改变，下一个区块便不再指向它：正因如此，链上的篡改无法隐藏。打开一个区块，看看它的哈希和 {proof} 是怎样算出来的。',
     summaryOne: '共 {n} 个区块，最新的在前。',
     summaryMany: '共 {n} 个区块，最新的在前。',
   },
@@ -105,14 +105,20 @@ function card(block: ChainBlock, older: ChainBlock | undefined): HTMLElement {
           rich(
             linked
               ? t('linked', {
+                  link: linkField(),
                   index: String(block.index),
                   prev: String(block.index - 1),
                   hash: shortHash(block.previousHash, 8),
                 })
-              : t('notLinked', { index: String(block.index), prev: String(block.index - 1) }),
+              : t('notLinked', { link: linkField(), index: String(block.index), prev: String(block.index - 1) }),
           ),
         ),
   );
+}
+
+/** The field that links a block to its parent: the ledger header's `parent`, the tutorial's `previous_hash`. */
+function linkField(): string {
+  return state.info?.profile === 'ledger' ? '`parent`' : '`previous_hash`';
 }
 
 /** Renders the chain page into `main`; returns its cleanup. */
@@ -122,17 +128,13 @@ export function renderChain(main: HTMLElement): () => void {
   const more = h('button', { type: 'button', class: 'secondary' }, t('showOlder'));
   let shown = PAGE;
   const mine = minePanel();
+  const lead = h('p', { class: 'lead' });
 
-  main.append(
-    h('h1', { tabindex: '-1' }, t('title')),
-    h('p', { class: 'lead' }, rich(t('lead'))),
-    mine.el,
-    summary,
-    list,
-    more,
-  );
+  main.append(h('h1', { tabindex: '-1' }, t('title')), lead, mine.el, summary, list, more);
 
   const render = (): void => {
+    const proof = state.info?.profile === 'ledger' ? '`nonce`' : '`proof`';
+    replace(lead, rich(t('lead', { link: linkField(), proof })));
     const chain = state.chain;
     const from = Math.max(0, chain.length - shown);
     const cards: HTMLElement[] = [];
@@ -146,7 +148,7 @@ export function renderChain(main: HTMLElement): () => void {
     render();
   });
 
-  const off = subscribe(['chain'], render);
+  const off = subscribe(['chain', 'info'], render);
   render();
   return () => {
     off();

@@ -36,7 +36,7 @@ import { zerosOfTarget } from '../../../src/core/pow.js';
 import type { ChainView } from '../../../src/core/profile.js';
 import { sha256Bytes, toHex } from '../../../src/core/sha256.js';
 import { getLossless } from '../api.js';
-import { type Child, h, replace } from '../dom.js';
+import { type Child, h, replace, rich } from '../dom.js';
 import { prettyJson } from '../format.js';
 import { formatDateTime, formatNumber, messages, onLanguageChange } from '../i18n.js';
 import type { RemineJob, RemineMessage } from '../remine-worker.js';
@@ -110,16 +110,31 @@ const t = messages(
     stop: 'Stop',
     remineHelp:
       'Re-mine recomputes the merkle root of the copy’s transactions and searches a nonce whose hash meets the block’s target, in a Web Worker with the core’s TypeScript kernel.',
-    notJson: 'This copy is not JSON: {error}',
+    notJson: 'This copy is not JSON:',
+    coreSays: 'the core’s words:',
+    ruleL1: 'shape: the block, its header or a payment has not exactly its keys, each of its type and spelling',
+    ruleL2: 'height: the height is not the parent’s plus one',
+    ruleL3: 'link: `parent` is not the parent’s header hash',
+    ruleL4: 'target: `target` is not what ASERT gives after this parent',
+    ruleL5: 'proof of work: the header hash is above `target`',
+    ruleL6: 'time: `time` is not after the median time of the last 11 blocks',
+    ruleL7: 'merkle root: `merkle` is not the root over the transactions’ ids',
+    ruleL8: 'reward: the reward is missing, misplaced, or pays more than the block reward plus the fees',
+    ruleL9: 'signature: a payment names another chain, or its signature is not its sender’s',
+    ruleL10: 'nonce: a payment’s `nonce` is not its sender’s next one',
+    ruleL11: 'balance: a sender’s balance does not cover `amount + fee`',
+    ruleL12: 'size: too many transactions, or too many bytes of canonical JSON',
     ownOk: 'Block #{n} passes every rule on its own (checked against blocks #1 to #{prev}).',
     ownOkGenesis: 'Block #1 is this network’s genesis block.',
     ownBad: 'The node would refuse this block:',
     rule: 'rule {rule}',
+    ruleExplained: 'rule {rule}: {what}',
     nextOk: 'Block #{next} still follows it.',
     nextBad: 'Block #{next} now breaks a rule:',
     nextBadLead:
       'Its parent is the hash of the original block #{n}. Fixing one block breaks every later one: each would have to be re-mined, faster than the rest of the network mines new blocks.',
     copyHash: 'Hash of this copy',
+    labelled: '{label}: ',
     copyBits: '{n} leading zero bits (the target has {target})',
     strip: 'The chain from block #{n} with this copy in place',
     stripOk: '#{n} valid',
@@ -196,16 +211,31 @@ const t = messages(
     stop: '停止',
     remineHelp:
       '“重新挖矿”会重新计算副本中交易的默克尔根，并在 Web Worker 中用核心代码的 TypeScript 内核搜索一个随机数，使哈希满足该区块的目标值。',
-    notJson: '这个副本不是 JSON：{error}',
+    notJson: '这个副本不是 JSON：',
+    coreSays: '核心代码的原话：',
+    ruleL1: '格式：区块、区块头或某笔付款的键不完全正确，或者类型、写法不对',
+    ruleL2: '高度：高度不等于父区块的高度加一',
+    ruleL3: '链接：`parent` 不是父区块的区块头哈希',
+    ruleL4: '目标值：`target` 不是 ASERT 在这个父区块之后给出的值',
+    ruleL5: '工作量证明：区块头哈希大于 `target`',
+    ruleL6: '时间：`time` 不晚于最近 11 个区块时间的中位数',
+    ruleL7: '默克尔根：`merkle` 不是由各笔交易 id 算出的根',
+    ruleL8: '奖励：奖励交易缺失、位置不对，或者超出区块奖励加手续费',
+    ruleL9: '签名：某笔付款属于另一条链，或者签名不是付款方的',
+    ruleL10: '序号：某笔付款的 `nonce` 不是付款方的下一个',
+    ruleL11: '余额：付款方的余额不够支付 `amount + fee`',
+    ruleL12: '大小：交易太多，或者规范 JSON 的字节数太多',
     ownOk: '区块 #{n} 单独看符合所有规则（对照区块 #1 到 #{prev} 校验）。',
     ownOkGenesis: '区块 #1 是这个网络的创世区块。',
     ownBad: '节点会拒绝这个区块：',
     rule: '规则 {rule}',
+    ruleExplained: '规则 {rule}：{what}',
     nextOk: '区块 #{next} 仍然接在它后面。',
     nextBad: '区块 #{next} 现在违反了规则：',
     nextBadLead:
       '它的父哈希是原来区块 #{n} 的哈希。修好一个区块，会让之后的每个区块都失效：每一个都得重新挖矿，而且要比网络上其他人挖出新区块更快。',
     copyHash: '副本的哈希',
+    labelled: '{label}：',
     copyBits: '{n} 个前导零比特（目标值有 {target} 个）',
     strip: '把这个副本放进链后，从区块 #{n} 开始的链',
     stripOk: '#{n} 有效',
@@ -368,7 +398,7 @@ export class LedgerCopyChecker {
     try {
       copy = parseJson(text);
     } catch (err) {
-      return { own: { code: 'NOT_JSON', message: t('notJson', { error: (err as Error).message }), rule: null } };
+      return { own: { code: 'NOT_JSON', message: (err as Error).message, rule: null } };
     }
     const header = isJsonObject(copy) && isJsonObject(copy.header ?? null) ? (copy.header as JsonObject) : null;
     const extra = header
@@ -511,11 +541,26 @@ function mark(ok: boolean): HTMLElement {
   return h('span', { class: ok ? 'tick ok' : 'tick bad', 'aria-hidden': 'true' }, ok ? '✓' : '✗');
 }
 
+const RULES = ['L1', 'L2', 'L3', 'L4', 'L5', 'L6', 'L7', 'L8', 'L9', 'L10', 'L11', 'L12'] as const;
+
+/**
+ * A broken rule as the page says it: the node's code, the rule explained in the page's language,
+ * then the core's own message (English, with the values it found) shown as data.
+ */
 function verdictLine(v: Verdict): Child[] {
+  if (v.code === 'NOT_JSON') {
+    return [t('notJson'), ' ', h('code', { class: 'core-message', 'data-testid': 'verdict-message' }, v.message)];
+  }
+  const rule = RULES.find((r) => r === v.rule);
   return [
     h('code', { 'data-testid': 'verdict-code' }, v.code),
-    v.rule ? ` (${t('rule', { rule: v.rule })})` : null,
-    ` ${v.message}`,
+    v.rule ? ' (' : null,
+    rule ? rich(t('ruleExplained', { rule, what: t(`rule${rule}`) })) : v.rule ? t('rule', { rule: v.rule }) : null,
+    v.rule ? ')' : null,
+    ' ',
+    h('span', { class: 'muted small' }, t('coreSays')),
+    ' ',
+    h('code', { class: 'core-message', 'data-testid': 'verdict-message' }, v.message),
   ];
 }
 
@@ -726,7 +771,7 @@ export function renderLedgerBlock(main: HTMLElement, n: number): () => void {
         h(
           'li',
           null,
-          `${t('expected')}: `,
+          t('labelled', { label: t('expected') }),
           h('strong', { 'data-testid': 'expected-hashes' }, expectedHashesText(header.target)),
         ),
         genesis ? null : h('li', { class: meets ? 'ok' : 'bad' }, mark(meets), ' ', t(meets ? 'meets' : 'fails')),
@@ -789,7 +834,7 @@ export function renderLedgerBlock(main: HTMLElement, n: number): () => void {
           h(
             'p',
             { class: 'small' },
-            `${t('copyHash')}: `,
+            t('labelled', { label: t('copyHash') }),
             h('code', { class: 'hash', 'data-testid': 'copy-hash' }, report.hash),
             ' — ',
             t('copyBits', { n: bits, target: report.target ? leadingZeroBits(report.target) : '?' }),

@@ -13,7 +13,7 @@ import { encodeAddress } from '../../../src/core/ledger/keys.js';
 import { MAX_BLOCK_TRANSACTIONS, MAX_LEDGER_BLOCK_BYTES } from '../../../src/core/ledger/ledger-profile.js';
 import { MAX_U63 } from '../../../src/core/ledger/transaction.js';
 import { getJson } from '../api.js';
-import { type Child, h, replace } from '../dom.js';
+import { type Child, h, replace, rich } from '../dom.js';
 import { text } from '../format.js';
 import { formatNumber, messages, onLanguageChange } from '../i18n.js';
 import { state, subscribe } from '../store.js';
@@ -34,17 +34,18 @@ const t = messages(
     nextFees: 'fees of the next block',
     nextTitle: 'The next block',
     nextLeadLedger:
-      'What this node’s block template takes now: the highest fee per byte first, each sender’s payments in nonce order from its next nonce while its balance covers them, within {cap} bytes.',
+      'What this node’s block template takes now: the highest fee per byte first, each sender’s payments in `nonce` order from its next `nonce` while its balance covers them, within {cap} bytes.',
     nextLeadTutorial: 'Every pending transaction, oldest first.',
     waitingTitle: 'Still waiting',
-    waitingLead: 'Not in the next block: a nonce gap before them, a balance that does not cover them, or no room left.',
+    waitingLead:
+      'Not in the next block: a `nonce` gap before them, a balance that does not cover them, or no room left.',
     waitingNone: 'Nothing: the next block takes every pending transaction.',
     legend: 'Fee per byte (base units)',
     boxTitle: '{id}: {bytes} bytes, fee {fee} ({rate} per byte)',
     boxTitleTutorial: '{sender} → {recipient}, amount {amount}: {bytes} bytes',
     colId: 'transaction',
     colFrom: 'from',
-    colNonce: 'nonce',
+    colNonce: '`nonce`',
     colBytes: 'bytes',
     colFee: 'fee',
     colRate: 'fee / byte',
@@ -70,17 +71,17 @@ const t = messages(
     nextFees: '下一个区块的手续费',
     nextTitle: '下一个区块',
     nextLeadLedger:
-      '本节点的区块模板此刻会选取的交易：每字节手续费最高的优先；同一付款方的转账从其下一个 nonce 起按顺序、在余额足够时依次选入；总大小不超过 {cap} 字节。',
+      '本节点的区块模板此刻会选取的交易：每字节手续费最高的优先；同一付款方的转账从其下一个 `nonce` 起按顺序、在余额足够时依次选入；总大小不超过 {cap} 字节。',
     nextLeadTutorial: '所有待处理交易，按先来后到。',
     waitingTitle: '仍在等待',
-    waitingLead: '不在下一个区块里：前面缺了 nonce、余额不够，或者区块已没有空间。',
+    waitingLead: '不在下一个区块里：前面缺了 `nonce`、余额不够，或者区块已没有空间。',
     waitingNone: '没有：下一个区块会打包所有待处理交易。',
     legend: '每字节手续费（基本单位）',
     boxTitle: '{id}：{bytes} 字节，手续费 {fee}（每字节 {rate}）',
     boxTitleTutorial: '{sender} → {recipient}，金额 {amount}：{bytes} 字节',
     colId: '交易',
     colFrom: '付款方',
-    colNonce: 'nonce',
+    colNonce: '`nonce`',
     colBytes: '字节',
     colFee: '手续费',
     colRate: '每字节手续费',
@@ -330,7 +331,7 @@ export function renderMempool(main: HTMLElement, _arg?: string): () => void {
         'section',
         { class: 'card' },
         h('h2', null, t('nextTitle')),
-        h('p', { class: 'muted small' }, t('nextLeadLedger', { cap: room })),
+        h('p', { class: 'muted small' }, rich(t('nextLeadLedger', { cap: room }))),
         h(
           'div',
           { class: 'tx-boxes next-block', 'data-testid': 'next-block' },
@@ -345,7 +346,7 @@ export function renderMempool(main: HTMLElement, _arg?: string): () => void {
         waiting.length === 0
           ? h('p', { class: 'muted' }, t('waitingNone'))
           : [
-              h('p', { class: 'muted small' }, t('waitingLead')),
+              h('p', { class: 'muted small' }, rich(t('waitingLead'))),
               h(
                 'div',
                 { class: 'tx-boxes', 'data-testid': 'waiting' },
@@ -371,7 +372,7 @@ export function renderMempool(main: HTMLElement, _arg?: string): () => void {
             'tr',
             null,
             [t('colId'), t('colFrom'), t('colNonce'), t('colBytes'), t('colFee'), t('colRate'), t('colNext')].map((c) =>
-              h('th', null, c),
+              h('th', null, rich(c)),
             ),
           ),
         ),

@@ -8,7 +8,7 @@
 
 import './network.css';
 import { ApiError, getJson } from '../api.js';
-import { h, replace } from '../dom.js';
+import { type Child, h, replace } from '../dom.js';
 import { ago, shortHash } from '../format.js';
 import { formatNumber, messages, onLanguageChange } from '../i18n.js';
 import { subscribe } from '../store.js';
@@ -44,6 +44,7 @@ const t = messages(
     paramDifficulty: 'difficulty',
     paramNetwork: 'network',
     paramGenesis: 'genesis',
+    listSep: ', ',
     summary:
       '{agree} of {total} peers on this node’s tip, {behind} behind, {branch} on another branch, {other} on another network, {unknown} not reached.',
   },
@@ -76,6 +77,7 @@ const t = messages(
     paramDifficulty: '难度',
     paramNetwork: '网络',
     paramGenesis: '创世区块',
+    listSep: '，',
     summary:
       '{total} 个节点中：{agree} 个与本节点末端相同，{behind} 个落后，{branch} 个在另一个分支，{other} 个在另一个网络，{unknown} 个尚未连上。',
   },
@@ -138,8 +140,20 @@ const paramName = (key: string): string =>
         ? t('paramGenesis')
         : key;
 
+/** A parameter's value as shown: a hash shortened (the whole of it in its title). */
+const paramValue = (v: string): string => (/^[0-9a-f]{20,}$/.test(v) ? shortHash(v, 12) : v);
+
 const rules = (profile: string | null, params: Readonly<Record<string, string>>): string =>
-  [profile ?? '?', ...Object.entries(params).map(([k, v]) => `${paramName(k)} ${v}`)].join(', ');
+  [profile ?? '?', ...Object.entries(params).map(([k, v]) => `${paramName(k)} ${paramValue(v)}`)].join(t('listSep'));
+
+/** The rules as nodes: the profile and the values are data (code), the names are words. */
+const rulesView = (profile: string | null, params: Readonly<Record<string, string>>): Child[] => {
+  const parts: Child[] = [h('code', null, profile ?? '?')];
+  for (const [k, v] of Object.entries(params)) {
+    parts.push(t('listSep'), `${paramName(k)} `, h('code', { class: 'hash', title: v }, paramValue(v)));
+  }
+  return parts;
+};
 
 /** Renders the network page into `main`; returns its cleanup. */
 export function renderNetwork(main: HTMLElement, _arg?: string): () => void {
@@ -195,7 +209,7 @@ export function renderNetwork(main: HTMLElement, _arg?: string): () => void {
         'dl',
         { class: 'kv' },
         h('dt', null, t('rules')),
-        h('dd', null, rules(data.self.profile, data.self.params)),
+        h('dd', null, rulesView(data.self.profile, data.self.params)),
         h('dt', null, t('height')),
         h('dd', null, `#${data.self.height}`),
         h('dt', null, t('tip')),

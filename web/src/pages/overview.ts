@@ -1,11 +1,13 @@
 /** Overview: the node at a glance, a chart of recent blocks, the Mine button and live activity. */
 
+import { isJsonObject } from '../../../src/core/json.js';
 import { blockChart } from '../chart.js';
 import { h, replace, rich } from '../dom.js';
 import { ago, count, dateTime, rate, shortHash, timeOfDay } from '../format.js';
 import { messages } from '../i18n.js';
 import { minePanel } from '../mine-panel.js';
-import { state, subscribe } from '../store.js';
+import { type ChainBlock, state, subscribe } from '../store.js';
+import { expectedHashesText } from './ledger-block.js';
 
 const t = messages(
   'overview',
@@ -18,6 +20,11 @@ const t = messages(
       'What happens on this node while the page is open: blocks mined here or with curl, transactions, chains adopted from peers.',
     intro:
       "This node follows the tutorial's {profile} rules: a block is valid when {rule} starts with {zeros} zeros and its previous_hash is the hash of the block before it.",
+    introLedger:
+      'This node follows the ledger rules: accounts with balances and nonces, payments signed with Ed25519, and a block is valid when its header hash is at most its `target` (retargeted by ASERT after every block) and its `parent` is the hash of the header before it.',
+    expectedHashes: 'expected hashes a block',
+    chartNoteLedger:
+      'Line: seconds between one block and the next. Bars: the header’s `nonce` + 1 (the tries, for a miner that counts up from 0).',
     height: 'Height',
     blocks: 'blocks',
     profile: 'Profile',
@@ -49,6 +56,11 @@ const t = messages(
     activityNote: '页面打开期间这个节点上发生的事：在这里或用 curl 挖出的区块、交易、从其他节点采用的链。',
     intro:
       '这个节点遵循教程的 {profile} 规则：当 {rule} 以 {zeros} 个零开头，并且区块的 `previous_hash` 等于前一个区块的哈希时，这个区块才有效。',
+    introLedger:
+      '这个节点遵循账本（ledger）规则：账户有余额和 `nonce`，付款用 Ed25519 签名；当区块头哈希不大于它的 `target`（每个区块之后由 ASERT 重新调整），并且它的 `parent` 等于前一个区块头的哈希时，这个区块才有效。',
+    expectedHashes: '每个区块预期的哈希次数',
+    chartNoteLedger:
+      '折线：相邻两个区块之间的秒数。柱形：区块头的 `nonce` + 1（对从 0 开始往上数的矿工来说，就是尝试次数）。',
     height: '高度',
     blocks: '个区块',
     profile: '规则集',
@@ -73,6 +85,13 @@ const t = messages(
     feedEmpty: '还没有动态。挖一个区块，或者提交一笔交易（在这里或用 curl）。',
   },
 );
+
+/** The target of a ledger block's header, or null (a tutorial block, or none yet). */
+function ledgerTargetOf(block: ChainBlock | undefined): bigint | null {
+  const header = block?.json.header;
+  if (!isJsonObject(header) || typeof header.target !== 'string' || !/^[0-9a-f]{64}$/.test(header.target)) return null;
+  return BigInt(`0x${header.target}`);
+}
 
 function threads(n: number, kernel: string | undefined): string {
   const text = t(n === 1 ? 'threadOne' : 'threadMany', { n });
@@ -110,7 +129,9 @@ export function renderOverview(main: HTMLElement): () => void {
   const renderStats = (): void => {
     const tip = state.chain[state.chain.length - 1];
     const info = state.info;
-    if (info) {
+    const ledgerTarget = ledgerTargetOf(tip);
+    if (info?.profile === 'ledger') replace(intro, rich(t('introLedger')));
+    else if (info) {
       const rule = info.profile === 'master' ? 'sha256(last_proof + proof + last_hash)' : 'sha256(last_proof + proof)';
       replace(intro, rich(t('intro', { profile: info.profile, rule: `\`${rule}\``, zeros: info.difficulty })));
     }
@@ -118,7 +139,13 @@ export function renderOverview(main: HTMLElement): () => void {
       stats,
       stat(t('height'), h('a', { href: '#/chain' }, count(state.chain.length)), t('blocks')),
       stat(t('profile'), info?.profile ?? '…'),
-      stat(t('difficulty'), info ? String(info.difficulty) : '…', t('leadingZeros')),
+      info?.profile === 'ledger'
+        ? stat(
+            t('difficulty'),
+            ledgerTarget === null ? '…' : h('a', { href: '#/difficulty' }, expectedHashesText(ledgerTarget)),
+            t('expectedHashes'),
+          )
+        : stat(t('difficulty'), info ? String(info.difficulty) : '…', t('leadingZeros')),
       stat(
         t('lastBlock'),
         tip ? h('a', { href: `#/block/${tip.index}` }, tip.index === 1 ? t('genesis') : `#${tip.index}`) : '…',
@@ -148,7 +175,8 @@ export function renderOverview(main: HTMLElement): () => void {
   let chart: ReturnType<typeof blockChart> | null = null;
   const renderChart = (): void => {
     const mined = state.chain.length - 1;
-    replace(chartNote, rich(mined > 0 ? t('chartNote') : t('chartEmpty')));
+    const note = state.info?.profile === 'ledger' ? t('chartNoteLedger') : t('chartNote');
+    replace(chartNote, rich(mined > 0 ? note : t('chartEmpty')));
     if (!chart) chart = blockChart(chartBox, state.chain);
     else chart.update(state.chain);
   };

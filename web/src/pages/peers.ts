@@ -18,6 +18,8 @@ const t = messages(
   {
     title: 'Peers',
     lead: 'Nodes agree by consensus: Resolve asks every peer for its chain, checks every block of it, and adopts the longest valid chain that is longer than ours. A peer that sends something invalid is reported, never trusted.',
+    leadLedger:
+      'Nodes agree by consensus: Resolve asks every peer for its chain, checks every block of it with the ledger rules, and adopts the valid chain with the most cumulative work, if it has more than ours. A peer that sends something invalid is reported, never trusted.',
     learned: 'learned (it said hello)',
     otherRules: 'other rules: {reason}',
     otherRulesUnknown: 'another profile or difficulty',
@@ -73,6 +75,8 @@ const t = messages(
   {
     title: '对等节点',
     lead: '节点之间通过共识达成一致：“解决冲突”会向每个对等节点索取它的链，检查其中的每一个区块，并采用比我们更长的有效链中最长的一条。发送无效数据的节点会被记录下来，绝不会被信任。',
+    leadLedger:
+      '节点之间通过共识达成一致：“解决冲突”会向每个对等节点索取它的链，用账本规则检查其中的每一个区块，并采用累计工作量最多的有效链（如果它比我们的多）。发送无效数据的节点会被记录下来，绝不会被信任。',
     learned: '自动发现（它主动打过招呼）',
     otherRules: '规则不同：{reason}',
     otherRulesUnknown: '规则集或难度不同',
@@ -205,6 +209,10 @@ function notes(peer: PeerView, shown: PeerDisplayStatus): string {
 
 /** Renders the peers page into `main`; returns its cleanup. */
 export function renderPeers(main: HTMLElement): () => void {
+  const lead = h('p', { class: 'lead' });
+  const renderLead = (): void => replace(lead, t(state.info?.profile === 'ledger' ? 'leadLedger' : 'lead'));
+  renderLead();
+  const offInfo = subscribe(['info'], renderLead);
   const tbody = h('tbody');
   const empty = h('p', { class: 'muted' }, rich(t('empty')));
   const list = h(
@@ -352,7 +360,7 @@ export function renderPeers(main: HTMLElement): () => void {
 
   main.append(
     h('h1', { tabindex: '-1' }, t('title')),
-    h('p', { class: 'lead' }, t('lead')),
+    lead,
     h(
       'div',
       { class: 'columns' },
@@ -514,6 +522,7 @@ export function renderPeers(main: HTMLElement): () => void {
   const timer = window.setInterval(() => void poll(), POLL_MS);
   return () => {
     off();
+    offInfo();
     window.clearInterval(timer);
   };
 }

@@ -4,6 +4,7 @@
  * at the field it names), the pending list, and a way to an address's history.
  */
 
+import { clientTxError, decodePayment } from '../../../src/core/ledger/codec.js';
 import type { RuleProfile } from '../../../src/core/profile.js';
 import { createProfile } from '../../../src/core/profiles.js';
 import { type ApiError, postJson } from '../api.js';
@@ -14,6 +15,8 @@ import { messages } from '../i18n.js';
 import { minePanel } from '../mine-panel.js';
 import { state, subscribe } from '../store.js';
 import { TRANSACTION_FIELDS, type TransactionField, transactionFieldErrors } from '../tx-check.js';
+import { formatCoins } from '../wallet-coins.js';
+import { type LedgerNetwork, loadLedgerNetwork } from './ledger-block.js';
 
 const t = messages(
   'transactions',
@@ -39,6 +42,13 @@ const t = messages(
     nothingPending: 'Nothing pending. Send a transaction, here or with curl.',
     waitingOne: '{n} transaction waiting for block #{next}.',
     waitingMany: '{n} transactions waiting for block #{next}.',
+    leadLedger:
+      'On this ledger network a payment is signed with its sender’s key: make a key and send one on the wallet page. A payment waits in the pending list (the mempool) until a block takes it; the mempool page draws them by fee rate.',
+    toWallet: 'Wallet',
+    toMempool: 'Mempool',
+    id: 'Transaction',
+    fee: 'Fee',
+    unreadable: 'A pending payment this page cannot read:',
   },
   {
     title: '交易',
@@ -62,6 +72,13 @@ const t = messages(
     nothingPending: '没有待处理交易。可以在这里或用 curl 发送一笔交易。',
     waitingOne: '{n} 笔交易等待打包进区块 #{next}。',
     waitingMany: '{n} 笔交易等待打包进区块 #{next}。',
+    leadLedger:
+      '在这个账本网络上，付款要用付款方的私钥签名：请在钱包页面创建密钥并发送付款。付款在待处理列表（内存池）中等待，直到某个区块把它打包；内存池页面按手续费率把它们画出来。',
+    toWallet: '钱包',
+    toMempool: '内存池',
+    id: '交易',
+    fee: '手续费',
+    unreadable: '本页无法读取的一笔待处理付款：',
   },
 );
 
@@ -185,20 +202,11 @@ export function renderTransactions(main: HTMLElement): () => void {
   const pendingTitle = h('h2', { id: 'pending-title' }, t('pending'));
   const pendingNote = h('p', { class: 'muted small' });
   const pendingBody = h('tbody');
+  const pendingHead = h('thead');
   const pendingTable = h(
     'table',
     { class: 'table stack', 'aria-labelledby': 'pending-title', 'data-testid': 'pending' },
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        h('th', { scope: 'col' }, t('sender')),
-        h('th', { scope: 'col' }, t('recipient')),
-        h('th', { scope: 'col', class: 'num' }, t('amount')),
-      ),
-    ),
+    pendingHead,
     pendingBody,
   );
   const mine = minePanel();
@@ -222,9 +230,10 @@ export function renderTransactions(main: HTMLElement): () => void {
     if (value !== '') location.hash = `#/address/${encodeURIComponent(value)}`;
   });
 
+  const lead = h('p', { class: 'lead' });
   main.append(
     h('h1', { tabindex: '-1' }, t('title')),
-    h('p', { class: 'lead' }, rich(t('lead'))),
+    lead,
     h(
       'div',
       { class: 'columns' },
@@ -241,7 +250,68 @@ export function renderTransactions(main: HTMLElement): () => void {
     lookup,
   );
 
+  // A ledger node: payments are signed in the wallet (the tutorial's form would be refused), and the
+  // pending list shows each payment's id, parties, amount and fee, read with the core's codec.
+  let network: LedgerNetwork | null = null;
+  let disposed = false;
+  const renderPendingLedger = (): void => {
+    replace(
+      pendingHead,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, t('id')),
+        h('th', { scope: 'col' }, t('sender')),
+        h('th', { scope: 'col' }, t('recipient')),
+        h('th', { scope: 'col', class: 'num' }, t('amount')),
+        h('th', { scope: 'col', class: 'num' }, t('fee')),
+      ),
+    );
+    if (!network) {
+      replace(pendingBody);
+      void loadLedgerNetwork().then((net) => {
+        network = net;
+        if (!disposed) render();
+      });
+      return;
+    }
+    const hrp = network.spec.hrp;
+    replace(
+      pendingBody,
+      state.pending.map((json) => {
+        try {
+          const p = decodePayment(json, hrp, clientTxError);
+          return h(
+            'tr',
+            null,
+            h('td', null, h('a', { href: `#/tx/${p.id}`, class: 'hash' }, h('code', null, `${p.id.slice(0, 12)}…`))),
+            h('td', null, addressLink(p.sender)),
+            h('td', null, addressLink(p.to)),
+            h('td', { class: 'num' }, h('code', null, formatCoins(p.amount))),
+            h('td', { class: 'num' }, h('code', null, formatCoins(p.fee))),
+          );
+        } catch (err) {
+          return h('tr', null, h('td', { colspan: 5 }, t('unreadable'), ' ', h('code', null, (err as Error).message)));
+        }
+      }),
+    );
+  };
+
   const render = (): void => {
+    const ledger = state.info?.profile === 'ledger';
+    form.hidden = ledger;
+    replace(
+      lead,
+      ledger
+        ? [
+            rich(t('leadLedger')),
+            ' ',
+            h('a', { href: '#/wallet' }, t('toWallet')),
+            ' · ',
+            h('a', { href: '#/mempool' }, t('toMempool')),
+          ]
+        : rich(t('lead')),
+    );
     const next = (state.chain[state.chain.length - 1]?.index ?? 0) + 1;
     replace(
       pendingNote,
@@ -251,6 +321,21 @@ export function renderTransactions(main: HTMLElement): () => void {
             n: count(state.pending.length),
             next: String(next),
           }),
+    );
+    if (ledger) {
+      renderPendingLedger();
+      labelCells(pendingTable);
+      return;
+    }
+    replace(
+      pendingHead,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, t('sender')),
+        h('th', { scope: 'col' }, t('recipient')),
+        h('th', { scope: 'col', class: 'num' }, t('amount')),
+      ),
     );
     replace(
       pendingBody,
@@ -266,9 +351,10 @@ export function renderTransactions(main: HTMLElement): () => void {
     );
     labelCells(pendingTable);
   };
-  const off = subscribe(['pending', 'chain'], render);
+  const off = subscribe(['pending', 'chain', 'info'], render);
   render();
   return () => {
+    disposed = true;
     off();
     mine.dispose();
   };
