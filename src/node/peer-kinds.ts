@@ -16,7 +16,7 @@ import {
   parseJson,
   writeJson,
 } from '../core/json.js';
-import type { ChainView, RuleProfile } from '../core/profile.js';
+import type { BlockHeader, ChainView, RuleProfile } from '../core/profile.js';
 import { MAX_PEER_BLOCK_BYTES } from './limits.js';
 import type { PeerAddress } from './peer-address.js';
 import { NODE_ID_HEADER, type PeerRequestLimits, type PeerResponse, type PeerTransport } from './peer-client.js';
@@ -392,18 +392,7 @@ export const blockforgePeers: PeerKindAdapter = {
         from += list.length;
         // Headers dated too far ahead of our clock end the branch here (policy: their blocks are
         // taken once their time has come); nothing after them is fetched.
-        const arrival = local.profile.checkArrival;
-        const now = ctx.clock();
-        const early = arrival
-          ? headers.headers.findIndex((header) => {
-              try {
-                arrival.call(local.profile, header, now);
-                return false;
-              } catch {
-                return true;
-              }
-            })
-          : -1;
+        const early = firstTooEarly(local.profile, headers.headers, ctx.clock());
         if (early >= 0) {
           target = forkHeight + early;
           break;
@@ -493,23 +482,26 @@ export const blockforgePeers: PeerKindAdapter = {
     // Blocks dated too far ahead of our clock are not taken yet (the ledger's policy): the branch
     // ends before the first of them; the next rounds take the rest once their time has come.
     const result = validator.result;
-    const check = local.profile.checkArrival;
-    if (check) {
-      const now = ctx.clock();
-      const early = result.blocks.findIndex((block) => {
-        try {
-          check.call(local.profile, block, now);
-          return false;
-        } catch {
-          return true;
-        }
-      });
-      if (early >= 0)
-        return { forkHeight, branch: { blocks: result.blocks.slice(0, early), diffs: result.diffs.slice(0, early) } };
+    const early = firstTooEarly(local.profile, result.blocks, ctx.clock());
+    if (early >= 0) {
+      return { forkHeight, branch: { blocks: result.blocks.slice(0, early), diffs: result.diffs.slice(0, early) } };
     }
     return { forkHeight, branch: result };
   },
 };
+
+/** Index of the first block or header the profile's arrival policy does not take yet at `now`, or -1. */
+function firstTooEarly(profile: RuleProfile, items: readonly (Block | BlockHeader)[], now: number): number {
+  if (!profile.checkArrival) return -1;
+  return items.findIndex((item) => {
+    try {
+      profile.checkArrival?.(item, now);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
 
 /** Milliseconds of validation between two turns of the event loop during a sync. */
 const SLICE_MS = 25;

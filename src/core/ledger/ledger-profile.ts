@@ -601,13 +601,7 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
    * as its balance goes; across senders, the highest fee per byte first; within the byte cap.
    */
   const selectPayments = (state: StateView, pending: readonly Transaction[], roomBytes: number): Payment[] => {
-    const bySender = new Map<string, Payment[]>();
-    for (const tx of pending) {
-      if (!(tx instanceof Payment)) continue;
-      const list = bySender.get(tx.sender);
-      if (list) list.push(tx);
-      else bySender.set(tx.sender, [tx]);
-    }
+    const bySender = paymentsBySender(pending);
     // Each sender's run of consecutive nonces it can afford (what it receives in the block is not
     // counted: simpler, and never wrong).
     const queues: Payment[][] = [];
@@ -822,13 +816,7 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
       // Per sender, in nonce order: a nonce a block used can never be valid again, and what the
       // balance no longer covers (the account was spent by a block) waits for nothing: dropped.
       const stale: Transaction[] = [];
-      const bySender = new Map<string, Payment[]>();
-      for (const tx of pending) {
-        if (!(tx instanceof Payment)) continue;
-        const list = bySender.get(tx.sender);
-        if (list) list.push(tx);
-        else bySender.set(tx.sender, [tx]);
-      }
+      const bySender = paymentsBySender(pending);
       for (const [sender, list] of bySender) {
         const account = readAccount(state, sender);
         list.sort((a, b) => (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0));
@@ -857,6 +845,18 @@ export function createLedgerProfile(spec: GenesisSpec = DEVNET, options: LedgerO
 
     blockTemplate,
   };
+}
+
+/** The payments among `pending`, grouped by sender, each group in list order. */
+function paymentsBySender(pending: readonly Transaction[]): Map<string, Payment[]> {
+  const bySender = new Map<string, Payment[]>();
+  for (const tx of pending) {
+    if (!(tx instanceof Payment)) continue;
+    const list = bySender.get(tx.sender);
+    if (list) list.push(tx);
+    else bySender.set(tx.sender, [tx]);
+  }
+  return bySender;
 }
 
 /** The pending payments of each sender, indexed once per mempool list and extended as it grows. */
