@@ -8,6 +8,17 @@ import { KERNEL_NAMES } from '../core/pow-kernel.js';
 import { PROFILE_NAMES } from '../core/profiles.js';
 import { type GenesisOptions, runGenesis } from './genesis-command.js';
 import { CliError } from './http-client.js';
+import {
+  countListOption,
+  type DoubleSpendCliOptions,
+  type MajorityCliOptions,
+  probabilityOption,
+  runLabDoubleSpend,
+  runLabMajority,
+  runLabSelfish,
+  type SelfishCliOptions,
+  shareListOption,
+} from './lab-command.js';
 import { LOG_FORMATS } from './log-format.js';
 import { runNode } from './node-command.js';
 import { advertiseOption, collect, intOption, secondsOption } from './options.js';
@@ -235,5 +246,87 @@ program
       process.exitCode = 1;
     }
   });
+
+const lab = program
+  .command('lab')
+  .description('the classic attacks on proof of work, run on the real rules and nodes (docs/lab.md)')
+  .showHelpAfterError(hint('lab'));
+
+/** A lab subcommand with the options every simulated run takes. */
+function labCommand(name: string, description: string): Command {
+  return lab
+    .command(name)
+    .description(description)
+    .showHelpAfterError(hint(`lab ${name}`))
+    .option(
+      '--seed <n>',
+      'seed of the simulated randomness (same seed, same run)',
+      intOption('--seed', 0, 2 ** 32 - 1),
+      1,
+    )
+    .option(
+      '--confidence <c>',
+      'confidence level of the intervals',
+      probabilityOption('--confidence', 0.5, 0.9999),
+      0.95,
+    )
+    .option(
+      '--block-time <s>',
+      'mean seconds between blocks of the whole network',
+      intOption('--block-time', 1, 86_400),
+      600,
+    )
+    .option('--json', 'print one JSON object with every figure (what the explorer lab page draws)');
+}
+
+labCommand('double-spend', "a merchant ships after z confirmations; the attacker's private branch races the honest one")
+  .option('--attacker <q>', "attacker's share(s) of the hash power, e.g. 0.1,0.3", shareListOption('--attacker'), [0.1])
+  .option(
+    '--confirmations <z>',
+    'confirmations the merchant waits for: 6, 1,2,6 or 0-10',
+    countListOption('--confirmations', 0, 1000),
+    [6],
+  )
+  .option('--trials <n>', 'trials per (q, z) cell', intOption('--trials', 1, 10_000_000), 10_000)
+  .addOption(
+    new Option('--tie <who>', "who wins a tie: 'honest' (the node keeps what it saw first) or 'attacker' (Rosenfeld)")
+      .choices(['honest', 'attacker'])
+      .default('honest'),
+  )
+  .option(
+    '--give-up <blocks>',
+    'the attacker abandons when this many blocks behind (default: where it changes the odds by < 0.1%)',
+    intOption('--give-up', 1, 100_000),
+  )
+  .option('--find-z', "print the confirmations needed per attacker share instead (the whitepaper's second table)")
+  .option('--risk <p>', 'with --find-z: the success probability to stay below', probabilityOption('--risk'), 0.001)
+  .action((options: DoubleSpendCliOptions) => guard(options, () => runLabDoubleSpend(options)));
+
+labCommand('selfish', "Eyal and Sirer's selfish mining: the pool's share of the main chain")
+  .option(
+    '--alpha <a>',
+    "the selfish pool's share(s) of the hash power, below 0.5",
+    shareListOption('--alpha', 0, 0.5),
+    [0.35],
+  )
+  .option(
+    '--gamma <g>',
+    "share(s) of honest power mining on the pool's block in a tie race, 0 to 1",
+    shareListOption('--gamma', 0, 1, true),
+    [0.5],
+  )
+  .option('--blocks <n>', 'blocks mined per (alpha, gamma) cell', intOption('--blocks', 100, 10_000_000), 20_000)
+  .action((options: SelfishCliOptions) => guard(options, () => runLabSelfish(options)));
+
+labCommand('majority', 'an attacker above 50% rewrites the last blocks: how long it takes')
+  .option(
+    '--attacker <q>',
+    "attacker's share(s), above 0.5",
+    shareListOption('--attacker', 0.5, 1),
+    [0.55, 0.6, 0.7, 0.8, 0.9],
+  )
+  .option('--depth <k>', 'blocks to rewrite', intOption('--depth', 0, 1000), 6)
+  .option('--trials <n>', 'trials per share', intOption('--trials', 2, 1_000_000), 500)
+  .action((options: MajorityCliOptions) => guard(options, () => runLabMajority(options)));
 
 await program.parseAsync(process.argv);

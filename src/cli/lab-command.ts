@@ -1,0 +1,361 @@
+/**
+ * `blockforge lab`: the classic attacks on proof of work, run on the real rules and nodes
+ * (src/lab), printed as a table with the papers' figures beside the simulated ones, or as one JSON
+ * object with `--json` (what the explorer's lab page draws).
+ */
+
+import { InvalidArgumentError } from 'commander';
+import { confirmationsFor, doubleSpendExact, nakamoto, rosenfeld, WHITEPAPER } from '../lab/odds.js';
+import type {
+  DoubleSpendReport,
+  FindZReport,
+  Interval,
+  MajorityReport,
+  SelfishReport,
+  TieRule,
+} from '../lab/report.js';
+
+/** Most values a list option takes (a run is a table, not a sweep of thousands of cells). */
+const MAX_LIST = 200;
+
+/** `0.1,0.3`: shares strictly between `min` and `max` (or from `min` to `max` when `inclusive`). */
+export function shareListOption(name: string, min = 0, max = 1, inclusive = false): (value: string) => number[] {
+  return (value) => {
+    const parts = value.split(',');
+    if (parts.length > MAX_LIST) throw new InvalidArgumentError(`${name} takes at most ${MAX_LIST} values`);
+    return parts.map((part) => {
+      const text = part.trim();
+      const n = Number(text);
+      const within = inclusive ? n >= min && n <= max : n > min && n < max;
+      if (!/^(0|[1-9][0-9]*)?(\.[0-9]+)?$/.test(text) || text === '' || text === '.' || !within) {
+        const range = inclusive ? `from ${min} to ${max}` : `between ${min} and ${max}`;
+        throw new InvalidArgumentError(
+          `${name}: ${JSON.stringify(text.slice(0, 20))} is not a share ${range} (e.g. 0.3)`,
+        );
+      }
+      return n;
+    });
+  };
+}
+
+/** `0-10`, `1,2,6`, `0-10,15`: whole numbers in [min, max]. */
+export function countListOption(name: string, min: number, max: number): (value: string) => number[] {
+  return (value) => {
+    const out: number[] = [];
+    for (const part of value.split(',')) {
+      const match = /^\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?$/.exec(part);
+      if (!match)
+        throw new InvalidArgumentError(
+          `${name}: ${JSON.stringify(part.slice(0, 20))} is not a number or a range like 0-10`,
+        );
+      const from = Number(match[1]);
+      const to = match[2] === undefined ? from : Number(match[2]);
+      if (from < min || to > max || to < from)
+        throw new InvalidArgumentError(`${name}: ${part.trim()} must be within ${min}-${max}, low to high`);
+      for (let n = from; n <= to; n++) {
+        out.push(n);
+        if (out.length > MAX_LIST) throw new InvalidArgumentError(`${name} takes at most ${MAX_LIST} values`);
+      }
+    }
+    return out;
+  };
+}
+
+/** A probability strictly between 0 and 1 (`--risk`, `--confidence`). */
+export function probabilityOption(name: string, min = 0, max = 1): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^[0-9.eE-]+$/.test(value) || !(n > min && n < max)) {
+      throw new InvalidArgumentError(`${name} must be a number between ${min} and ${max}`);
+    }
+    return n;
+  };
+}
+
+/** Options every simulated run takes. */
+export interface LabRunOptions {
+  readonly seed: number;
+  readonly json?: boolean;
+  readonly confidence: number;
+  readonly blockTime: number;
+}
+
+/** A progress line on a terminal's stderr (nothing when it is not a terminal). */
+function progress(label: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let shown = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done < total && now - shown < 200) return;
+    shown = now;
+    process.stderr.write(`\r${label}: ${done}/${total}${done === total ? '\n' : ''}`);
+  };
+}
+
+const p7 = (x: number): string => x.toFixed(7);
+const ci = (i: Interval, f: (x: number) => string): string => `[${f(i.low)}, ${f(i.high)}]`;
+const inside = (x: number, i: Interval): string => (x >= i.low && x <= i.high ? 'yes' : 'NO');
+
+/** Rows of cells as aligned columns. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, k) => c.padEnd(widths[k] as number))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** `lab double-spend` options. */
+export interface DoubleSpendCliOptions extends LabRunOptions {
+  readonly attacker: number[];
+  readonly confirmations: number[];
+  readonly trials: number;
+  readonly tie: TieRule;
+  readonly giveUp?: number;
+  readonly findZ?: boolean;
+  readonly risk: number;
+}
+
+/** Prints a double-spend run (or, with `--find-z`, the confirmations table). */
+export async function runLabDoubleSpend(options: DoubleSpendCliOptions): Promise<number> {
+  if (options.findZ) {
+    const report = findZ(options.risk, options.tie);
+    console.log(options.json ? JSON.stringify(report) : formatFindZ(report));
+    return 0;
+  }
+  const { runDoubleSpend } = await import('../lab/double-spend.js');
+  const report = await runDoubleSpend({
+    attackers: options.attacker,
+    confirmations: options.confirmations,
+    trials: options.trials,
+    seed: options.seed,
+    tie: options.tie,
+    blockTime: options.blockTime,
+    confidence: options.confidence,
+    ...(options.giveUp === undefined ? {} : { giveUp: options.giveUp }),
+    ...(options.json ? {} : { onProgress: progress('trials') }),
+  });
+  console.log(options.json ? JSON.stringify(report) : formatDoubleSpend(report));
+  return 0;
+}
+
+/** The confirmations needed for each attacker share of the whitepaper's table. */
+export function findZ(risk: number, tie: TieRule): FindZReport {
+  const printed = new Map<number, number>(WHITEPAPER.risk001.map(([q, z]) => [q, z]));
+  const shares = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45];
+  return {
+    kind: 'find-z',
+    risk,
+    tie,
+    rows: shares.map((q) => ({
+      attacker: q,
+      nakamoto: confirmationsFor(nakamoto, q, risk),
+      whitepaper: risk === 0.001 ? (printed.get(q) ?? null) : null,
+      rosenfeld: confirmationsFor(rosenfeld, q, risk),
+      exact: confirmationsFor((qq, z) => doubleSpendExact(qq, z, tie), q, risk),
+    })),
+  };
+}
+
+function tieWords(tie: TieRule): string {
+  return tie === 'honest'
+    ? 'a tie goes to the honest branch (the node keeps the branch it saw first)'
+    : "a tie goes to the attacker (Rosenfeld's rule: the attacker starts one block ahead)";
+}
+
+/** The text table of a double-spend run. */
+export function formatDoubleSpend(report: DoubleSpendReport): string {
+  const confidence = report.rows[0]?.interval.confidence ?? 0.95;
+  const out = [
+    `Double spend on real nodes (seed ${report.seed}); ${tieWords(report.tie)}.`,
+    "The merchant ships after z confirmations (the payment's block is the first); the attacker wins if its",
+    'branch ever has strictly more work, and gives up when it is `give-up` blocks behind.',
+    '',
+    table(
+      [
+        'q',
+        'z',
+        'trials',
+        'reversed',
+        `simulated [${Math.round(confidence * 100)}% CI]`,
+        'exact (this rule)',
+        'in CI',
+        'Rosenfeld',
+        'Nakamoto',
+        'give-up',
+      ],
+      report.rows.map((r) => [
+        r.attacker.toString(),
+        r.confirmations.toString(),
+        r.trials.toString(),
+        r.successes.toString(),
+        `${p7(r.rate)} ${ci(r.interval, p7)}`,
+        p7(r.exact),
+        inside(r.exact, r.interval),
+        p7(r.rosenfeld),
+        p7(r.nakamoto),
+        r.giveUp.toString(),
+      ]),
+    ),
+    '',
+    'exact (this rule): the probability the simulation estimates (docs/lab.md derives it); without giving up',
+    `it differs by at most 0.1%. Rosenfeld counts a tie as the attacker's; Nakamoto approximates the`,
+    "attacker's progress by a Poisson variable. The whitepaper's table (section 11), recomputed:",
+    '',
+    table(
+      ['q', 'z', 'Nakamoto', 'printed', 'same'],
+      report.whitepaper.map((c) => [
+        c.attacker.toString(),
+        c.confirmations.toString(),
+        p7(c.nakamoto),
+        p7(c.printed),
+        p7(c.nakamoto) === p7(c.printed) ? 'yes' : 'NO',
+      ]),
+    ),
+    '',
+    `${report.rows.reduce((s, r) => s + r.trials, 0)} trials in ${report.seconds.toFixed(1)} s.`,
+  ];
+  return out.join('\n');
+}
+
+/** The text table of `--find-z`. */
+export function formatFindZ(report: FindZReport): string {
+  return [
+    `Confirmations needed for a double spend to succeed with probability below ${report.risk}:`,
+    '',
+    table(
+      ['q', 'Nakamoto', 'whitepaper', 'Rosenfeld', `exact (tie: ${report.tie})`],
+      report.rows.map((r) => [
+        r.attacker.toFixed(2),
+        r.nakamoto.toString(),
+        r.whitepaper === null ? '-' : r.whitepaper.toString(),
+        r.rosenfeld.toString(),
+        r.exact.toString(),
+      ]),
+    ),
+  ].join('\n');
+}
+
+/** `lab selfish` options. */
+export interface SelfishCliOptions extends LabRunOptions {
+  readonly alpha: number[];
+  readonly gamma: number[];
+  readonly blocks: number;
+}
+
+/** Prints a selfish-mining run. */
+export async function runLabSelfish(options: SelfishCliOptions): Promise<number> {
+  const { runSelfish } = await import('../lab/selfish.js');
+  const report = await runSelfish({
+    alphas: options.alpha,
+    gammas: options.gamma,
+    blocks: options.blocks,
+    seed: options.seed,
+    blockTime: options.blockTime,
+    confidence: options.confidence,
+    ...(options.json ? {} : { onProgress: progress('blocks') }),
+  });
+  console.log(options.json ? JSON.stringify(report) : formatSelfish(report));
+  return 0;
+}
+
+/** The text table of a selfish-mining run. */
+export function formatSelfish(report: SelfishReport): string {
+  const confidence = report.rows[0]?.interval.confidence ?? 0.95;
+  return [
+    `Selfish mining on real nodes (seed ${report.seed}): the pool's share of the main chain's blocks.`,
+    '',
+    table(
+      [
+        'alpha',
+        'gamma',
+        'main chain',
+        'pool',
+        `share [${Math.round(confidence * 100)}% CI]`,
+        'Eyal-Sirer',
+        'in CI',
+        'threshold',
+        'pays?',
+      ],
+      report.rows.map((r) => [
+        r.alpha.toString(),
+        r.gamma.toString(),
+        r.mainChain.toString(),
+        r.pool.toString(),
+        `${r.share.toFixed(4)} ${ci(r.interval, (x) => x.toFixed(4))}`,
+        r.closedForm.toFixed(4),
+        inside(r.closedForm, r.interval),
+        r.threshold.toFixed(4),
+        r.alpha > r.threshold ? `yes (> ${r.alpha})` : `no (honest: ${r.alpha})`,
+      ]),
+    ),
+    '',
+    'A pool above the threshold earns more than its share alpha by mining selfishly (Eyal and Sirer, 2014).',
+    `${report.rows.reduce((s, r) => s + r.mined, 0)} blocks in ${report.seconds.toFixed(1)} s.`,
+  ].join('\n');
+}
+
+/** `lab majority` options. */
+export interface MajorityCliOptions extends LabRunOptions {
+  readonly attacker: number[];
+  readonly depth: number;
+  readonly trials: number;
+}
+
+/** Prints a majority-attack run. */
+export async function runLabMajority(options: MajorityCliOptions): Promise<number> {
+  const { runMajority } = await import('../lab/majority.js');
+  const report = await runMajority({
+    attackers: options.attacker,
+    depth: options.depth,
+    trials: options.trials,
+    seed: options.seed,
+    blockTime: options.blockTime,
+    confidence: options.confidence,
+    ...(options.json ? {} : { onProgress: progress('trials') }),
+  });
+  console.log(options.json ? JSON.stringify(report) : formatMajority(report));
+  return 0;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${seconds.toFixed(0)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** The text table of a majority run. */
+export function formatMajority(report: MajorityReport): string {
+  const confidence = report.rows[0]?.interval.confidence ?? 0.95;
+  return [
+    `A majority attacker rewrites the last ${report.rows[0]?.depth ?? '?'} blocks (seed ${report.seed}; a block every ${report.blockTime} s on average).`,
+    '',
+    table(
+      [
+        'q',
+        'trials',
+        `mean time [${Math.round(confidence * 100)}% CI]`,
+        'expected',
+        'in CI',
+        'median',
+        'blocks',
+        'attacker blocks',
+      ],
+      report.rows.map((r) => [
+        r.attacker.toString(),
+        r.trials.toString(),
+        `${duration(r.meanSeconds)} [${duration(r.interval.low)}, ${duration(r.interval.high)}]`,
+        duration(r.expectedSeconds),
+        inside(r.expectedSeconds, r.interval),
+        duration(r.medianSeconds),
+        (r.meanSeconds / report.blockTime).toFixed(1),
+        r.attackerBlocks.toFixed(1),
+      ]),
+    ),
+    '',
+    'expected: (depth + 1) / (2q - 1) block intervals: the attacker gains 2q - 1 blocks a block on average.',
+    `${report.rows.reduce((s, r) => s + r.trials, 0)} trials in ${report.seconds.toFixed(1)} s.`,
+  ].join('\n');
+}
