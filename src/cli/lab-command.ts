@@ -11,6 +11,7 @@ import type {
   FindZReport,
   Interval,
   MajorityReport,
+  ProtocolReport,
   SelfishReport,
   TieRule,
 } from '../lab/report.js';
@@ -80,6 +81,14 @@ export interface LabRunOptions {
   readonly blockTime: number;
 }
 
+/**
+ * Ctrl-C during a run exits through Node's `exit` event, where the lab removes its nodes' folders
+ * (the default SIGINT ends the process without it).
+ */
+function exitOnInterrupt(): void {
+  process.once('SIGINT', () => process.exit(130));
+}
+
 /** A progress line on a terminal's stderr (nothing when it is not a terminal). */
 function progress(label: string): ((done: number, total: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -125,6 +134,7 @@ export async function runLabDoubleSpend(options: DoubleSpendCliOptions): Promise
     console.log(options.json ? JSON.stringify(report) : formatFindZ(report));
     return 0;
   }
+  exitOnInterrupt();
   const { runDoubleSpend } = await import('../lab/double-spend.js');
   const report = await runDoubleSpend({
     attackers: options.attacker,
@@ -247,6 +257,7 @@ export interface SelfishCliOptions extends LabRunOptions {
 
 /** Prints a selfish-mining run. */
 export async function runLabSelfish(options: SelfishCliOptions): Promise<number> {
+  exitOnInterrupt();
   const { runSelfish } = await import('../lab/selfish.js');
   const report = await runSelfish({
     alphas: options.alpha,
@@ -306,6 +317,7 @@ export interface MajorityCliOptions extends LabRunOptions {
 
 /** Prints a majority-attack run. */
 export async function runLabMajority(options: MajorityCliOptions): Promise<number> {
+  exitOnInterrupt();
   const { runMajority } = await import('../lab/majority.js');
   const report = await runMajority({
     attackers: options.attacker,
@@ -358,4 +370,47 @@ export function formatMajority(report: MajorityReport): string {
     'expected: (depth + 1) / (2q - 1) block intervals: the attacker gains 2q - 1 blocks a block on average.',
     `${report.rows.reduce((s, r) => s + r.trials, 0)} trials in ${report.seconds.toFixed(1)} s.`,
   ].join('\n');
+}
+
+/** `lab protocol` options. */
+export interface ProtocolCliOptions {
+  readonly json?: boolean;
+  readonly proofs: number;
+  readonly difficulty: number;
+}
+
+/** Runs the protocol attacks named (all by default) and prints what stopped each. */
+export async function runLabProtocol(names: string[], options: ProtocolCliOptions): Promise<number> {
+  exitOnInterrupt();
+  const { runProtocolAttacks, PROTOCOL_ATTACKS } = await import('../lab/protocol-attacks.js');
+  const onProgress = options.json ? undefined : progress('seed-precompute proofs');
+  const report = await runProtocolAttacks(names.length > 0 ? names : PROTOCOL_ATTACKS, {
+    proofs: options.proofs,
+    difficulty: options.difficulty,
+    ...(onProgress ? { onProgress } : {}),
+  });
+  console.log(options.json ? JSON.stringify(report) : formatProtocol(report));
+  return 0;
+}
+
+/** The text of a protocol run: one block per attack. */
+export function formatProtocol(report: ProtocolReport): string {
+  const out = [
+    'Attacks on the rules, tried against the real code (docs/lab.md):',
+    '',
+    table(
+      ['attack', 'defence', 'stopped by', 'rule'],
+      report.attacks.map((a) => [
+        a.name,
+        a.name === 'seed-precompute' ? (a.held ? 'held' : 'none: it works on seed') : a.held ? 'held' : 'BROKEN',
+        a.code ?? '-',
+        a.rule,
+      ]),
+    ),
+  ];
+  for (const a of report.attacks) {
+    out.push('', `${a.name}: ${a.title}`, `  tried: ${a.attempt}`);
+    for (const [key, value] of Object.entries(a.figures)) out.push(`  ${key}: ${value}`);
+  }
+  return out.join('\n');
 }

@@ -12,9 +12,11 @@ import {
   countListOption,
   type DoubleSpendCliOptions,
   type MajorityCliOptions,
+  type ProtocolCliOptions,
   probabilityOption,
   runLabDoubleSpend,
   runLabMajority,
+  runLabProtocol,
   runLabSelfish,
   type SelfishCliOptions,
   shareListOption,
@@ -328,5 +330,17 @@ labCommand('majority', 'an attacker above 50% rewrites the last blocks: how long
   .option('--depth <k>', 'blocks to rewrite', intOption('--depth', 0, 1000), 6)
   .option('--trials <n>', 'trials per share', intOption('--trials', 2, 1_000_000), 500)
   .action((options: MajorityCliOptions) => guard(options, () => runLabMajority(options)));
+
+lab
+  .command('protocol')
+  .description(
+    'attacks on the rules (replay, forged signature, timestamps, low-work chain, merkle mutation, header flood, seed precompute)',
+  )
+  .showHelpAfterError(hint('lab protocol'))
+  .argument('[names...]', 'attacks to run (default: all)')
+  .option('--proofs <n>', 'seed-precompute: proofs to compute ahead', intOption('--proofs', 1, 100_000), 1000)
+  .option('--difficulty <zeros>', "seed-precompute: the tutorial's difficulty", intOption('--difficulty', 1, 6), 4)
+  .option('--json', 'print one JSON object with every figure')
+  .action((names: string[], options: ProtocolCliOptions) => guard(options, () => runLabProtocol(names, options)));
 
 await program.parseAsync(process.argv);

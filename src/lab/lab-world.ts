@@ -75,14 +75,32 @@ export interface LabNode {
   readonly dataDir: string;
 }
 
+/** Folders of open lab nodes, removed when the process exits even if a run is cut short. */
+const openDirs = new Set<string>();
+let exitHook = false;
+
 /** A folder for throwaway databases: in RAM where the system offers it (no fsync cost). */
 function scratchDir(): string {
-  const base = process.platform === 'linux' ? '/dev/shm' : tmpdir();
-  try {
-    return mkdtempSync(join(base, 'blockforge-lab-'));
-  } catch {
-    return mkdtempSync(join(tmpdir(), 'blockforge-lab-'));
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const dir of openDirs) rmSync(dir, { recursive: true, force: true });
+    });
   }
+  const base = process.platform === 'linux' ? '/dev/shm' : tmpdir();
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(base, 'blockforge-lab-'));
+  } catch {
+    dir = mkdtempSync(join(tmpdir(), 'blockforge-lab-'));
+  }
+  openDirs.add(dir);
+  return dir;
+}
+
+function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  openDirs.delete(dir);
 }
 
 /** What {@link LabWorld.deliver} did. */
@@ -128,7 +146,7 @@ export class LabWorld {
       this.nodes.push(labNode);
       return labNode;
     } catch (err) {
-      rmSync(dataDir, { recursive: true, force: true });
+      removeDir(dataDir);
       throw err;
     }
   }
@@ -187,7 +205,7 @@ export class LabWorld {
       try {
         await n.node.close();
       } finally {
-        rmSync(n.dataDir, { recursive: true, force: true });
+        removeDir(n.dataDir);
       }
     }
   }

@@ -5,7 +5,13 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { DoubleSpendReport, FindZReport, MajorityReport, SelfishReport } from '../../src/lab/report.js';
+import type {
+  DoubleSpendReport,
+  FindZReport,
+  MajorityReport,
+  ProtocolReport,
+  SelfishReport,
+} from '../../src/lab/report.js';
 import { CLI } from '../support/harness.js';
 
 function run(...args: string[]) {
@@ -104,6 +110,37 @@ describe('blockforge lab selfish and majority', () => {
     expect(report.rows[0]?.expectedSeconds).toBeCloseTo(6 * 600, 9);
     expect(report.rows[0]?.trials).toBe(30);
   }, 60_000);
+});
+
+describe('blockforge lab protocol', () => {
+  it('runs the attacks named and says what stopped each; seed-precompute works on seed', async () => {
+    const result = await runAsync(
+      'lab',
+      'protocol',
+      'replay',
+      'forged-signature',
+      'seed-precompute',
+      '--proofs',
+      '20',
+      '--json',
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as ProtocolReport;
+    expect(report.attacks.map((a) => [a.name, a.held, a.code])).toEqual([
+      ['replay', true, 'NONCE_MISMATCH'],
+      ['forged-signature', true, 'SIGNATURE_INVALID'],
+      ['seed-precompute', false, null],
+    ]);
+    const text = run('lab', 'protocol', 'merkle-mutation');
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^merkle-mutation\s+held\s+MERKLE_MISMATCH\s+L7 merkle$/m);
+  }, 60_000);
+
+  it('refuses an unknown attack before running any', () => {
+    const result = run('lab', 'protocol', 'replay', 'nope');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('unknown protocol attack "nope" (choose from: replay,');
+  });
 });
 
 describe('flag errors', () => {
