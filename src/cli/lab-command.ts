@@ -4,17 +4,20 @@
  * object with `--json` (what the explorer's lab page draws).
  */
 
+import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { confirmationsFor, doubleSpendExact, nakamoto, rosenfeld, WHITEPAPER } from '../lab/odds.js';
 import type {
   DoubleSpendReport,
   FindZReport,
   Interval,
+  LabReport,
   MajorityReport,
   ProtocolReport,
   SelfishReport,
   TieRule,
 } from '../lab/report.js';
+import { CliError } from './http-client.js';
 
 /** Most values a list option takes (a run is a table, not a sweep of thousands of cells). */
 const MAX_LIST = 200;
@@ -77,16 +80,41 @@ export function probabilityOption(name: string, min = 0, max = 1): (value: strin
 export interface LabRunOptions {
   readonly seed: number;
   readonly json?: boolean;
+  /** Also write the run's chart to this file (SVG). */
+  readonly svg?: string;
   readonly confidence: number;
   readonly blockTime: number;
 }
 
 /**
- * Ctrl-C during a run exits through Node's `exit` event, where the lab removes its nodes' folders
- * (the default SIGINT ends the process without it).
+ * Ctrl-C (or a SIGTERM) during a run exits through Node's `exit` event, where the lab removes its
+ * nodes' folders (the default handlers end the process without it).
  */
 function exitOnInterrupt(): void {
   process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
+
+/** Writes the run's chart where `--svg` says (the same SVG the explorer's lab page draws). */
+async function writeChart(path: string | undefined, report: LabReport): Promise<void> {
+  if (path === undefined) return;
+  const charts = await import('../lab/chart-svg.js');
+  const spec =
+    report.kind === 'double-spend'
+      ? charts.doubleSpendChart(report)
+      : report.kind === 'find-z'
+        ? charts.findZChart(report)
+        : report.kind === 'selfish'
+          ? charts.selfishChart(report)
+          : report.kind === 'majority'
+            ? charts.majorityChart(report)
+            : null;
+  if (spec === null) return;
+  try {
+    writeFileSync(path, charts.renderChart(spec));
+  } catch (err) {
+    throw new CliError('FILE_UNWRITABLE', `cannot write the chart to ${path}: ${(err as Error).message}`);
+  }
 }
 
 /** A progress line on a terminal's stderr (nothing when it is not a terminal). */
@@ -131,6 +159,7 @@ export interface DoubleSpendCliOptions extends LabRunOptions {
 export async function runLabDoubleSpend(options: DoubleSpendCliOptions): Promise<number> {
   if (options.findZ) {
     const report = findZ(options.risk, options.tie);
+    await writeChart(options.svg, report);
     console.log(options.json ? JSON.stringify(report) : formatFindZ(report));
     return 0;
   }
@@ -147,6 +176,7 @@ export async function runLabDoubleSpend(options: DoubleSpendCliOptions): Promise
     ...(options.giveUp === undefined ? {} : { giveUp: options.giveUp }),
     ...(options.json ? {} : { onProgress: progress('trials') }),
   });
+  await writeChart(options.svg, report);
   console.log(options.json ? JSON.stringify(report) : formatDoubleSpend(report));
   return 0;
 }
@@ -268,6 +298,7 @@ export async function runLabSelfish(options: SelfishCliOptions): Promise<number>
     confidence: options.confidence,
     ...(options.json ? {} : { onProgress: progress('blocks') }),
   });
+  await writeChart(options.svg, report);
   console.log(options.json ? JSON.stringify(report) : formatSelfish(report));
   return 0;
 }
@@ -328,6 +359,7 @@ export async function runLabMajority(options: MajorityCliOptions): Promise<numbe
     confidence: options.confidence,
     ...(options.json ? {} : { onProgress: progress('trials') }),
   });
+  await writeChart(options.svg, report);
   console.log(options.json ? JSON.stringify(report) : formatMajority(report));
   return 0;
 }

@@ -278,7 +278,8 @@ function labCommand(name: string, description: string): Command {
       intOption('--block-time', 1, 86_400),
       600,
     )
-    .option('--json', 'print one JSON object with every figure (what the explorer lab page draws)');
+    .option('--json', 'print one JSON object with every figure (what the explorer lab page draws)')
+    .option('--svg <file>', "also write the run's chart to FILE (SVG)");
 }
 
 labCommand('double-spend', "a merchant ships after z confirmations; the attacker's private branch races the honest one")

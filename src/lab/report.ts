@@ -86,7 +86,7 @@ export interface SelfishRow {
   readonly alpha: number;
   /** Share of honest hash power that mines on the pool's block in a tie race. */
   readonly gamma: number;
-  /** Blocks mined in all (both pools, orphans included). */
+  /** Blocks mined in all (both pools, orphans included): at least the run's `--blocks`, up to the end of its last cycle. */
   readonly mined: number;
   /** Blocks on the final main chain. */
   readonly mainChain: number;

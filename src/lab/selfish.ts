@@ -8,7 +8,8 @@
  * and in which order. The pool's strategy is the paper's, reading the lengths off the nodes.
  *
  * Revenue is counted on the final chain, cycle by cycle: a cycle ends whenever all three nodes are
- * on one tip again with nothing private, and the blocks it added are settled for good then.
+ * on one tip again with nothing private, and the blocks it added are settled for good then. A run
+ * mines at least `blocks` blocks and ends at the end of a cycle.
  */
 
 import { type LabNode, LabWorld, labGenesis, labWallet } from './lab-world.js';
@@ -27,6 +28,9 @@ export interface SelfishOptions {
   readonly confidence?: number;
   readonly onProgress?: (done: number, total: number) => void;
 }
+
+/** Blocks a run may go past `blocks` to close its last cycle (a lead of thousands: never, below 1/2). */
+const MAX_OVERRUN = 1_000_000;
 
 /** Runs every (alpha, gamma) cell. */
 export async function runSelfish(options: SelfishOptions): Promise<SelfishReport> {
@@ -102,7 +106,10 @@ async function cell(
       for (const n of to) if (n !== from) world.deliver(from, n, upTo);
     };
 
-    for (let k = 0; k < options.blocks; k++) {
+    // Past `blocks`, the run goes on until the open cycle closes: cutting a cycle short would drop
+    // the blocks of a long private lead, the pool's best cycles (the estimator would be biased low).
+    for (let k = 0; k < options.blocks || privateLength > 0 || race; k++) {
+      if (k >= options.blocks + MAX_OVERRUN) throw new Error('a cycle did not close');
       world.advance(random.exponential(blockTime));
       minedInCycle++;
       if (random.chance(alpha)) {
@@ -149,7 +156,6 @@ async function cell(
       }
       tick();
     }
-    // A cycle still open at the end is left out: the estimator takes whole cycles only.
     const mainChain = cyclesMain.reduce((s, v) => s + v, 0);
     const poolOnChain = cyclesPool.reduce((s, v) => s + v, 0);
     const ratio = ratioInterval(cyclesPool, cyclesMain, options.confidence ?? 0.95);

@@ -465,10 +465,11 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
       'Network',
       'Forks',
       'Difficulty',
+      'Lab',
       'API docs',
     ];
     const view = await session.newPage({ width: 390, height: 844 });
-    const routes = ['', '#/chain', '#/block/1', '#/transactions', '#/peers'];
+    const routes = ['', '#/chain', '#/block/1', '#/transactions', '#/peers', '#/lab'];
     for (const route of routes) {
       await open(route, view);
       await view.locator('main h1').waitFor();

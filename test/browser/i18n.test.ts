@@ -60,6 +60,7 @@ const NEW_PAGES = [
   ['forks', '#/forks'],
   ['network', '#/network'],
   ['difficulty', '#/difficulty'],
+  ['lab', '#/lab'],
 ] as const;
 
 /** Words kept as they are in every language: names, formats, protocols. */

@@ -89,7 +89,7 @@ function modelSelfish(seed: number, cells: readonly [number, number][], blocks: 
     let priv = 0;
     let pub = 0;
     let race = false;
-    for (let k = 0; k < blocks; k++) {
+    for (let k = 0; k < blocks || priv > 0 || race; k++) {
       random.exponential(600);
       if (random.chance(alpha)) {
         priv++;

@@ -23,6 +23,7 @@ import { renderBlock } from './pages/block.js';
 import { renderChain } from './pages/chain.js';
 import { renderDifficulty } from './pages/difficulty.js';
 import { renderForks } from './pages/forks.js';
+import { renderLab } from './pages/lab.js';
 import { renderMempool } from './pages/mempool.js';
 import { renderNetwork } from './pages/network.js';
 import { renderOverview } from './pages/overview.js';
@@ -50,6 +51,8 @@ const t = messages(
     network: 'Network',
     forks: 'Forks',
     difficulty: 'Difficulty',
+    lab: 'Lab',
+    labTitle: 'Attack lab',
     apiDocs: 'API docs',
     block: 'Block #{n}',
     transaction: 'Transaction',
@@ -84,6 +87,8 @@ const t = messages(
     network: '网络',
     forks: '分叉',
     difficulty: '难度',
+    lab: '实验室',
+    labTitle: '攻击实验室',
     apiDocs: 'API 文档',
     block: '区块 #{n}',
     transaction: '交易',
@@ -114,7 +119,8 @@ type NavKey =
   | 'peers'
   | 'network'
   | 'forks'
-  | 'difficulty';
+  | 'difficulty'
+  | 'lab';
 
 /** The nav, in order; the API docs link comes last. */
 const NAV: readonly (readonly [NavKey, string])[] = [
@@ -127,6 +133,7 @@ const NAV: readonly (readonly [NavKey, string])[] = [
   ['network', '#/network'],
   ['forks', '#/forks'],
   ['difficulty', '#/difficulty'],
+  ['lab', '#/lab'],
 ];
 
 interface Route {
@@ -182,6 +189,9 @@ function route(hash: string): Route {
       return page('mempool', renderMempool);
     case '/difficulty':
       return page('difficulty', renderDifficulty);
+    case '/lab':
+      // A short nav label keeps the phone's nav at two rows; the title says what it is.
+      return { ...page('lab', renderLab), title: () => t('labTitle') };
     default:
       return {
         title: () => t('notFound'),
