@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Writes docs/lab's charts and the runs behind them (`npm run lab:charts`, after `npm run build`):
+ * Writes docs/lab's charts and the runs behind them (`npm run lab:charts`; names to redo only some):
  * each is one `blockforge lab ... --json --svg` run, so a learner reproduces any figure with the
  * command printed here, and opens the JSON files in the explorer's Lab page.
  */
@@ -20,7 +20,10 @@ const runs = [
   ['majority', ['--attacker', '0.55,0.6,0.65,0.7,0.8,0.9', '--depth', '6', '--trials', '300']],
 ];
 
+// `node scripts/lab-charts.mjs selfish majority`: only those.
+const only = process.argv.slice(2);
 for (const [name, args] of runs) {
+  if (only.length > 0 && !only.includes(name)) continue;
   const command = name === 'find-z' ? ['lab', ...args] : ['lab', name, ...args];
   const full = [...command, '--json', '--svg', `${out}${name}.svg`];
   process.stderr.write(`blockforge ${command.join(' ')}\n`);
