@@ -278,6 +278,10 @@ const schemas = {
           last_rate: { type: 'number' },
           threads: { type: 'integer' },
           kernel: { type: 'string', description: 'proof-of-work kernel: wasm, ts or crypto' },
+          hashrate: {
+            type: ['integer', 'null'],
+            description: 'the --hashrate cap in hashes per second (null: none)',
+          },
           difficulty: { type: 'integer' },
           profile: { type: 'string' },
         },
@@ -426,6 +430,7 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
           last_rate: status.lastRate,
           threads: status.threads,
           kernel: status.kernel,
+          hashrate: status.hashrate,
           ...node.profile.params,
           profile: node.profile.name,
         }),

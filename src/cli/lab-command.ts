@@ -446,3 +446,56 @@ export function formatProtocol(report: ProtocolReport): string {
   }
   return out.join('\n');
 }
+
+/** `double-spend --live` options. */
+export interface LiveCliOptions {
+  readonly live?: boolean;
+  readonly totalHashrate?: number;
+  readonly blockSeconds?: string;
+  readonly timeout?: number;
+  readonly keep?: boolean;
+}
+
+/** `double-spend --live`: one real double spend; with --keep the nodes stay up until Ctrl-C. */
+export async function runLabLive(options: DoubleSpendCliOptions & LiveCliOptions): Promise<number> {
+  if (options.attacker.length !== 1 || options.confirmations.length !== 1) {
+    throw new CliError('INVALID_OPTION', '--live runs one --attacker share against one --confirmations count');
+  }
+  if (options.tie === 'attacker') {
+    throw new CliError('INVALID_OPTION', '--live: real nodes keep the branch they saw first on a tie (--tie honest)');
+  }
+  let blockSeconds: number | undefined;
+  if (options.blockSeconds !== undefined) {
+    blockSeconds = Number(options.blockSeconds);
+    if (!/^[0-9.]+$/.test(options.blockSeconds) || !(blockSeconds > 0)) {
+      throw new CliError('INVALID_OPTION', '--block-seconds must be a positive number of seconds');
+    }
+  }
+  const { runLiveDoubleSpend } = await import('../lab/live.js');
+  const run = await runLiveDoubleSpend(
+    {
+      attacker: options.attacker[0] as number,
+      confirmations: options.confirmations[0] as number,
+      ...(options.totalHashrate === undefined ? {} : { totalHashrate: options.totalHashrate }),
+      ...(blockSeconds === undefined ? {} : { blockSeconds }),
+      ...(options.giveUp === undefined ? {} : { giveUp: options.giveUp }),
+      ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
+      keep: options.keep === true,
+    },
+    (line) => {
+      if (!options.json) console.log(line);
+    },
+  );
+  // `stop` is a function: JSON leaves it out.
+  if (options.json) console.log(JSON.stringify(run));
+  else console.log(`outcome: ${run.outcome} (q ${run.attacker}, z ${run.confirmations}, ${run.seconds.toFixed(1)} s)`);
+  if (options.keep) {
+    if (!options.json) console.log(`the nodes keep running: ${run.forksUrl} (Ctrl-C stops them)`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await run.stop();
+  }
+  return 0;
+}

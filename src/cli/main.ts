@@ -11,10 +11,12 @@ import { CliError } from './http-client.js';
 import {
   countListOption,
   type DoubleSpendCliOptions,
+  type LiveCliOptions,
   type MajorityCliOptions,
   type ProtocolCliOptions,
   probabilityOption,
   runLabDoubleSpend,
+  runLabLive,
   runLabMajority,
   runLabProtocol,
   runLabSelfish,
@@ -23,7 +25,7 @@ import {
 } from './lab-command.js';
 import { LOG_FORMATS } from './log-format.js';
 import { runNode } from './node-command.js';
-import { advertiseOption, collect, intOption, secondsOption } from './options.js';
+import { advertiseOption, collect, hashrateOption, intOption, secondsOption } from './options.js';
 import { lastHashOption, lastProofOption, runPow } from './pow-command.js';
 import { runVerify } from './verify-command.js';
 import {
@@ -96,6 +98,11 @@ program
   .option('--peer <url>', 'peer to register at start (repeatable)', collect)
   .option('--threads <n>', 'proof-of-work threads (default: one per core)', intOption('--threads', 1, 256))
   .addOption(new Option('--kernel <name>', 'proof-of-work kernel').choices(KERNEL_NAMES).default('wasm'))
+  .option(
+    '--hashrate <rate>',
+    'most hashes per second this node mines (2000, 20k, 1.5M; default: no cap)',
+    hashrateOption,
+  )
   .option('--peer-timeout <seconds>', 'time limit for each peer request (default 5)', secondsOption('--peer-timeout'))
   .option(
     '--sync-interval <seconds>',
@@ -303,7 +310,25 @@ labCommand('double-spend', "a merchant ships after z confirmations; the attacker
   )
   .option('--find-z', "print the confirmations needed per attacker share instead (the whitepaper's second table)")
   .option('--risk <p>', 'with --find-z: the success probability to stay below', probabilityOption('--risk'), 0.001)
-  .action((options: DoubleSpendCliOptions) => guard(options, () => runLabDoubleSpend(options)));
+  .option(
+    '--live',
+    'one double spend with real node processes and wallets on this machine (one --attacker, one --confirmations)',
+  )
+  .option(
+    '--total-hashrate <rate>',
+    'with --live: both nodes together, hashes per second (default 20k)',
+    hashrateOption,
+  )
+  .option('--block-seconds <s>', "with --live: the honest node's mean seconds per block (default 1)")
+  .option(
+    '--timeout <seconds>',
+    'with --live: give up after this long (default 120)',
+    intOption('--timeout', 1, 86_400),
+  )
+  .option('--keep', 'with --live: leave the nodes running afterwards (Ctrl-C stops them), to look at the explorer')
+  .action((options: DoubleSpendCliOptions & LiveCliOptions) =>
+    guard(options, () => (options.live ? runLabLive(options) : runLabDoubleSpend(options))),
+  );
 
 labCommand('selfish', "Eyal and Sirer's selfish mining: the pool's share of the main chain")
   .option(

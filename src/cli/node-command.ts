@@ -29,6 +29,8 @@ export interface NodeCommandOptions {
   peer?: string[];
   threads?: number;
   kernel?: KernelName;
+  /** Most hashes per second the miner computes (none: as fast as the threads go). */
+  hashrate?: number;
   peerTimeout?: number;
   syncInterval: number;
   autoSync: boolean;
@@ -74,6 +76,7 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
       miner: {
         ...(options.threads === undefined ? {} : { threads: options.threads }),
         ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
+        ...(options.hashrate === undefined ? {} : { hashrate: options.hashrate }),
       },
       ...(options.peerTimeout === undefined ? {} : { peerLimits: { totalTimeoutMs: options.peerTimeout } }),
       network: {
@@ -126,7 +129,9 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
       node.profile.params,
     )
       .map(([k, v]) => `, ${k} ${v}`)
-      .join('')}, node id ${node.nodeId}, data ${dataDir})${minerNote}`,
+      .join('')}, node id ${node.nodeId}, data ${dataDir})${minerNote}${
+      options.hashrate === undefined ? '' : `; mining capped at ${options.hashrate} hashes/s`
+    }`,
   );
 }
 

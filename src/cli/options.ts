@@ -1,6 +1,7 @@
 /** Parsers for command-line values: each refuses bad input with a message naming the option. */
 
 import { InvalidArgumentError } from 'commander';
+import { MAX_HASHRATE } from '../node/miner.js';
 import { parsePeerAddress } from '../node/peer-address.js';
 
 /** An integer in [min, max]. */
@@ -36,4 +37,23 @@ export function advertiseOption(value: string): string {
   } catch (err) {
     throw new InvalidArgumentError(`--advertise: ${(err as Error).message}`);
   }
+}
+
+const HASHRATE_UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9 };
+
+/**
+ * `--hashrate`: hashes per second, a whole number or with a k, M or G suffix (`2000`, `20k`,
+ * `1.5M`); the result must be a whole number from 1 to the miner's cap.
+ */
+export function hashrateOption(value: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)([kKMG]?)$/.exec(value);
+  const n = match
+    ? Math.round(Number(match[1]) * (HASHRATE_UNITS[match[2] as string] as number) * 1e6) / 1e6
+    : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HASHRATE) {
+    throw new InvalidArgumentError(
+      '--hashrate must be a whole number of hashes per second from 1 to 10^12, with k, M or G if you like (2000, 20k, 1.5M)',
+    );
+  }
+  return n;
 }

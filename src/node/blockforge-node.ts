@@ -241,12 +241,13 @@ export class BlockforgeNode {
   }
 
   /** Whether a proof-of-work search is running, and the last search's rate. */
-  get miningStatus(): { mining: boolean; lastRate: number; threads: number; kernel: string } {
+  get miningStatus(): { mining: boolean; lastRate: number; threads: number; kernel: string; hashrate: number | null } {
     return {
       mining: this.mining !== null,
       lastRate: this.miner.lastRate,
       threads: this.miner.threads,
       kernel: this.miner.kernel,
+      hashrate: this.miner.hashrate ?? null,
     };
   }
 
