@@ -65,11 +65,11 @@ export function countListOption(name: string, min: number, max: number): (value:
   };
 }
 
-/** A probability strictly between 0 and 1 (`--risk`, `--confidence`). */
+/** A probability from `min` (inclusive when not 0) to below `max` (`--risk`, `--confidence`). */
 export function probabilityOption(name: string, min = 0, max = 1): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^[0-9.eE-]+$/.test(value) || !(n > min && n < max)) {
+    if (!/^[0-9.eE-]+$/.test(value) || !(min === 0 ? n > 0 : n >= min) || !(n < max)) {
       throw new InvalidArgumentError(`${name} must be a number between ${min} and ${max}`);
     }
     return n;
@@ -93,6 +93,20 @@ export interface LabRunOptions {
 function exitOnInterrupt(): void {
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
+  process.once('SIGHUP', () => process.exit(129));
+}
+
+/** Most simulated trials one command runs (cells x trials): beyond it a run would go on for days. */
+const MAX_TOTAL_TRIALS = 10_000_000;
+
+/** A model's refusal (a share or a size it cannot take) as the CLI's one-line error. */
+async function asCliError<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof RangeError) throw new CliError('INVALID_OPTION', err.message);
+    throw err;
+  }
 }
 
 /** Writes the run's chart where `--svg` says (the same SVG the explorer's lab page draws). */
@@ -158,24 +172,33 @@ export interface DoubleSpendCliOptions extends LabRunOptions {
 /** Prints a double-spend run (or, with `--find-z`, the confirmations table). */
 export async function runLabDoubleSpend(options: DoubleSpendCliOptions): Promise<number> {
   if (options.findZ) {
-    const report = findZ(options.risk, options.tie);
+    const report = await asCliError(async () => findZ(options.risk, options.tie));
     await writeChart(options.svg, report);
     console.log(options.json ? JSON.stringify(report) : formatFindZ(report));
     return 0;
   }
   exitOnInterrupt();
+  const cells = options.attacker.length * options.confirmations.length;
+  if (cells * options.trials > MAX_TOTAL_TRIALS) {
+    throw new CliError(
+      'INVALID_OPTION',
+      `${cells} cells x ${options.trials} trials is more than ${MAX_TOTAL_TRIALS} trials in one run: fewer cells or trials`,
+    );
+  }
   const { runDoubleSpend } = await import('../lab/double-spend.js');
-  const report = await runDoubleSpend({
-    attackers: options.attacker,
-    confirmations: options.confirmations,
-    trials: options.trials,
-    seed: options.seed,
-    tie: options.tie,
-    blockTime: options.blockTime,
-    confidence: options.confidence,
-    ...(options.giveUp === undefined ? {} : { giveUp: options.giveUp }),
-    ...(options.json ? {} : { onProgress: progress('trials') }),
-  });
+  const report = await asCliError(() =>
+    runDoubleSpend({
+      attackers: options.attacker,
+      confirmations: options.confirmations,
+      trials: options.trials,
+      seed: options.seed,
+      tie: options.tie,
+      blockTime: options.blockTime,
+      confidence: options.confidence,
+      ...(options.giveUp === undefined ? {} : { giveUp: options.giveUp }),
+      ...(options.json ? {} : { onProgress: progress('trials') }),
+    }),
+  );
   await writeChart(options.svg, report);
   console.log(options.json ? JSON.stringify(report) : formatDoubleSpend(report));
   return 0;
@@ -240,8 +263,9 @@ export function formatDoubleSpend(report: DoubleSpendReport): string {
       ]),
     ),
     '',
-    'exact (this rule): the probability the simulation estimates (docs/lab.md derives it); without giving up',
-    `it differs by at most 0.1%. Rosenfeld counts a tie as the attacker's; Nakamoto approximates the`,
+    'exact (this rule): the probability the simulation estimates (docs/lab.md derives it), for an attacker who',
+    'gives up `give-up` blocks behind (by default where that changes it by less than 0.1%; exactUnbounded in',
+    "--json is the never-giving-up value). Rosenfeld counts a tie as the attacker's; Nakamoto approximates the",
     "attacker's progress by a Poisson variable. The whitepaper's table (section 11), recomputed:",
     '',
     table(
@@ -289,15 +313,17 @@ export interface SelfishCliOptions extends LabRunOptions {
 export async function runLabSelfish(options: SelfishCliOptions): Promise<number> {
   exitOnInterrupt();
   const { runSelfish } = await import('../lab/selfish.js');
-  const report = await runSelfish({
-    alphas: options.alpha,
-    gammas: options.gamma,
-    blocks: options.blocks,
-    seed: options.seed,
-    blockTime: options.blockTime,
-    confidence: options.confidence,
-    ...(options.json ? {} : { onProgress: progress('blocks') }),
-  });
+  const report = await asCliError(() =>
+    runSelfish({
+      alphas: options.alpha,
+      gammas: options.gamma,
+      blocks: options.blocks,
+      seed: options.seed,
+      blockTime: options.blockTime,
+      confidence: options.confidence,
+      ...(options.json ? {} : { onProgress: progress('blocks') }),
+    }),
+  );
   await writeChart(options.svg, report);
   console.log(options.json ? JSON.stringify(report) : formatSelfish(report));
   return 0;
@@ -350,15 +376,17 @@ export interface MajorityCliOptions extends LabRunOptions {
 export async function runLabMajority(options: MajorityCliOptions): Promise<number> {
   exitOnInterrupt();
   const { runMajority } = await import('../lab/majority.js');
-  const report = await runMajority({
-    attackers: options.attacker,
-    depth: options.depth,
-    trials: options.trials,
-    seed: options.seed,
-    blockTime: options.blockTime,
-    confidence: options.confidence,
-    ...(options.json ? {} : { onProgress: progress('trials') }),
-  });
+  const report = await asCliError(() =>
+    runMajority({
+      attackers: options.attacker,
+      depth: options.depth,
+      trials: options.trials,
+      seed: options.seed,
+      blockTime: options.blockTime,
+      confidence: options.confidence,
+      ...(options.json ? {} : { onProgress: progress('trials') }),
+    }),
+  );
   await writeChart(options.svg, report);
   console.log(options.json ? JSON.stringify(report) : formatMajority(report));
   return 0;
@@ -384,7 +412,7 @@ export function formatMajority(report: MajorityReport): string {
         'expected',
         'in CI',
         'median',
-        'blocks',
+        'block intervals',
         'attacker blocks',
       ],
       report.rows.map((r) => [

@@ -309,7 +309,12 @@ labCommand('double-spend', "a merchant ships after z confirmations; the attacker
     intOption('--give-up', 1, 100_000),
   )
   .option('--find-z', "print the confirmations needed per attacker share instead (the whitepaper's second table)")
-  .option('--risk <p>', 'with --find-z: the success probability to stay below', probabilityOption('--risk'), 0.001)
+  .option(
+    '--risk <p>',
+    'with --find-z: the success probability to stay below',
+    probabilityOption('--risk', 1e-15),
+    0.001,
+  )
   .option(
     '--live',
     'one double spend with real node processes and wallets on this machine (one --attacker, one --confirmations)',
@@ -343,7 +348,7 @@ labCommand('selfish', "Eyal and Sirer's selfish mining: the pool's share of the 
     shareListOption('--gamma', 0, 1, true),
     [0.5],
   )
-  .option('--blocks <n>', 'blocks mined per (alpha, gamma) cell', intOption('--blocks', 100, 10_000_000), 20_000)
+  .option('--blocks <n>', 'blocks mined per (alpha, gamma) cell', intOption('--blocks', 100, 1_000_000), 20_000)
   .action((options: SelfishCliOptions) => guard(options, () => runLabSelfish(options)));
 
 labCommand('majority', 'an attacker above 50% rewrites the last blocks: how long it takes')

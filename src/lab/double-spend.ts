@@ -48,7 +48,7 @@ const FUNDS = 1_000_000n * 100_000_000n;
  */
 export function defaultGiveUp(q: number, z: number, tie: TieRule): number {
   const unbounded = doubleSpendExact(q, z, tie);
-  for (let d = Math.max(2, z); d < 1000; d++) {
+  for (let d = 1; d < 1000; d++) {
     if (unbounded - doubleSpendExact(q, z, tie, d) <= 1e-3 * unbounded) return d;
   }
   return 1000;
@@ -194,6 +194,13 @@ async function trialOnce(
   let published = false;
   for (;;) {
     if (shipped) {
+      if (evil.node.chainWork === honest.node.chainWork && evil.node.tip.height > base) {
+        // A tie: the attacker shows its branch, and the honest node's own rule keeps the first seen.
+        const delivery = world.deliver(evil, honest);
+        if (delivery !== 'kept' && delivery !== 'nothing-new') {
+          throw new Error(`the honest node took a branch with as much work as its own (${delivery})`);
+        }
+      }
       if (evil.node.chainWork > honest.node.chainWork) {
         const delivery = world.deliver(evil, honest);
         // Appended, when the honest node had not mined on top of the shared tip yet (z = 0).

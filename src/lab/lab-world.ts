@@ -49,16 +49,18 @@ export function labWallet(n: number): LabWallet {
 
 /**
  * The lab's network: the ledger's rules with the target pinned at the easiest value. Its `block_time`
- * is 1 s while the lab's blocks come minutes apart, so ASERT always finds the chain behind schedule
- * and its target stays clamped at the floor (2^256 - 1): every block's work is 1, fork choice by most
- * work is fork choice by length, and both branches of a race are measured in the papers' unit.
+ * is 1 s while the lab's blocks come seconds to minutes apart, so ASERT always finds the chain behind
+ * schedule and its target stays clamped at the floor (2^256 - 1); its half-life of 10^8 s means a
+ * block early by any realistic amount moves the target by far less than the factor 2 that would make
+ * a block's work 2. Every block's work is 1 ({@link LabWorld.mine} checks it), fork choice by most work
+ * is fork choice by length, and both branches of a race are measured in the papers' unit.
  */
 export function labGenesis(allocations: readonly [LabWallet, bigint][]): GenesisSpec {
   return {
     network: 'lab',
     hrp: LAB_HRP,
     blockTime: 1,
-    halfLife: 1,
+    halfLife: 100_000_000,
     initialTarget: MAX_TARGET,
     reward: 50_0000_0000n,
     halvingInterval: 0,
@@ -153,7 +155,10 @@ export class LabWorld {
 
   /** `n` mines one block on its tip, dated now, with what its mempool offers. */
   async mine(n: LabNode): Promise<Block> {
-    return (await n.node.mine()).block;
+    const block = (await n.node.mine()).block;
+    if (block.work !== 1n)
+      throw new Error(`block ${block.height} carries work ${block.work}, not 1: the lab's target moved`);
+    return block;
   }
 
   /**
@@ -161,13 +166,15 @@ export class LabWorld {
    * they extend its tip, else validated as a branch and offered to its fork choice.
    */
   deliver(from: LabNode, to: LabNode, upTo = from.node.chain.length): Delivery {
-    const theirs = from.node.chain.slice(0, upTo);
+    // Walked back from the tips (forks are short), never copying whole chains.
+    const theirs = from.node.chain;
     const ours = to.node.chain;
-    let common = Math.min(theirs.length, ours.length);
+    const end = Math.min(upTo, theirs.length);
+    let common = Math.min(end, ours.length);
     while (common > 0 && (theirs[common - 1] as Block).hash !== (ours[common - 1] as Block).hash) common--;
     if (common === 0) throw new Error(`${from.name} and ${to.name} share no genesis`);
-    if (common === theirs.length) return 'nothing-new';
-    const branch = theirs.slice(common);
+    if (common === end) return 'nothing-new';
+    const branch = theirs.slice(common, end);
     if (common === ours.length) {
       for (const block of branch) {
         const result = to.node.offerBlock(block.json, from.name);

@@ -27,8 +27,11 @@ export interface MajorityOptions {
 /** Most blocks a world holds before the lab starts a fresh one. */
 const WORLD_BLOCKS = 20_000;
 
-/** Events a single trial may take before the lab calls it stuck (q = 0.51, depth 100: ~5,000). */
+/** Events a single trial may take before the lab calls it stuck. */
 const MAX_EVENTS = 1_000_000;
+
+/** Largest expected trial, in blocks ((depth + 1) / (2q - 1)), a run takes on. */
+const MAX_EXPECTED_BLOCKS = 10_000;
 
 /** Runs each share. */
 export async function runMajority(options: MajorityOptions): Promise<MajorityReport> {
@@ -44,6 +47,13 @@ export async function runMajority(options: MajorityOptions): Promise<MajorityRep
   try {
     for (const q of options.attackers) {
       if (!(q > 0.5 && q < 1)) throw new RangeError(`a majority attacker's share must be in (0.5, 1), got ${q}`);
+      // The nodes' chains grow by about this much a trial: refused before a run that cannot end.
+      const expected = majorityBlocks(q, options.depth);
+      if (expected > MAX_EXPECTED_BLOCKS) {
+        throw new RangeError(
+          `at q = ${q} rewriting ${options.depth} blocks takes ${Math.round(expected)} blocks on average, more than the lab's ${MAX_EXPECTED_BLOCKS}: take a larger share or a smaller depth`,
+        );
+      }
       const times: number[] = [];
       let attackerBlocks = 0;
       for (let trial = 0; trial < options.trials; trial++) {
@@ -74,7 +84,9 @@ export async function runMajority(options: MajorityOptions): Promise<MajorityRep
           }
         }
         const delivery = w.deliver(evil, honest);
-        if (delivery !== 'reorg') throw new Error(`the honest node kept its chain (${delivery})`);
+        // Appended when depth is 0 and the honest node mined nothing meanwhile.
+        if (delivery !== 'reorg' && delivery !== 'appended')
+          throw new Error(`the honest node kept its chain (${delivery})`);
         if (honest.node.tip.hash !== evil.node.tip.hash) throw new Error('the honest node is not on the attacker tip');
         times.push(elapsed);
         done++;

@@ -31,47 +31,91 @@ export function nakamoto(q: number, z: number): number {
   const p = 1 - q;
   // The paper's catch-up probability is 1 when q >= p (its C code assumes q < p and would exceed 1).
   if (q >= p) return 1;
+  if (q === 0) return z === 0 ? 1 : 0;
+  // The C code's 1 - sum(...) is rewritten as a sum of positive terms, P(K > z) plus
+  // sum_{k<=z} P(K = k) (q/p)^(z-k), each Poisson term in logs: 1 - sum loses everything below
+  // 1e-16 and exp(-lambda) underflows past lambda = 745, which long tables reach.
   const lambda = z * (q / p);
-  let sum = 1;
-  for (let k = 0; k <= z; k++) {
-    let poisson = Math.exp(-lambda);
-    for (let i = 1; i <= k; i++) poisson *= lambda / i;
-    sum -= poisson * (1 - (q / p) ** (z - k));
+  const logRatio = Math.log(q / p);
+  const logLambda = Math.log(lambda);
+  let logTerm = -lambda; // log P(K = 0)
+  let sum = 0;
+  for (let k = 0; ; k++) {
+    if (k > 0) logTerm += logLambda - Math.log(k);
+    const term = Math.exp(k <= z ? logTerm + (z - k) * logRatio : logTerm);
+    sum += term;
+    if (k > z && k > lambda && term < sum * 1e-17) break;
   }
-  return sum;
+  return Math.min(1, sum);
 }
 
 /**
- * `t[m]` = P(the attacker has found exactly m blocks when the honest network finds its n-th) =
- * C(m+n-1, m) p^n q^m, the negative binomial law (Rosenfeld, section 3), for m = 0..upTo. Built by
- * its ratio t[m]/t[m-1] = q(m+n-1)/m, so no binomial coefficient overflows.
+ * `log t[m]`, m = 0..upTo, where t[m] = P(the attacker has found exactly m blocks when the honest
+ * network finds its n-th) = C(m+n-1, m) p^n q^m, the negative binomial law (Rosenfeld, section 3).
+ * Built by its ratio t[m]/t[m-1] = q(m+n-1)/m, in logs so that p^n does not underflow.
  */
-export function attackerProgress(q: number, n: number, upTo: number): number[] {
+function logProgress(q: number, n: number, upTo: number): number[] {
   const p = 1 - q;
   const out: number[] = [];
-  let t = n === 0 ? 1 : p ** n;
+  let lt = n === 0 ? 0 : n * Math.log(p);
   for (let m = 0; m <= upTo; m++) {
-    if (m > 0) t *= (q * (m + n - 1)) / m;
-    out.push(t);
+    if (m > 0) lt = n === 0 ? Number.NEGATIVE_INFINITY : lt + Math.log((q * (m + n - 1)) / m);
+    out.push(lt);
   }
   return out;
+}
+
+/** `t[m]` of {@link logProgress}, as probabilities, m = 0..upTo. */
+export function attackerProgress(q: number, n: number, upTo: number): number[] {
+  return logProgress(q, n, upTo).map(Math.exp);
+}
+
+/**
+ * The success probability of a double spend where the merchant ships after `n` honest blocks, the
+ * attacker starts `bonus` blocks ahead and wins once strictly ahead, giving up `giveUp` behind:
+ * P(M > n - bonus) + sum_{m <= n - bonus} t[m] raceWin(m + bonus - n), a sum of positive terms (no
+ * 1 - sum, which would lose every value below 1e-16).
+ */
+function doubleSpendSum(q: number, n: number, bonus: number, giveUp: number): number {
+  if (n - bonus < 0 || q === 1) return 1;
+  if (q === 0) return 0;
+  return raceSum(q, n, bonus, giveUp);
+}
+
+function raceSum(q: number, n: number, bonus: number, giveUp: number): number {
+  const p = 1 - q;
+  const last = n - bonus;
+  const logRatio = Math.log(q / p);
+  let lt = n === 0 ? 0 : n * Math.log(p);
+  let sum = 0;
+  const mean = (n * q) / p;
+  for (let m = 0; ; m++) {
+    if (m > 0) {
+      if (n === 0) break;
+      lt += Math.log((q * (m + n - 1)) / m);
+    }
+    const lead = m + bonus - n;
+    let term: number;
+    if (lead >= 1) term = Math.exp(lt);
+    else if (!Number.isFinite(giveUp) && q < p) term = Math.exp(lt + (1 - lead) * logRatio);
+    else term = Math.exp(lt) * raceWin(q, lead, giveUp);
+    sum += term;
+    if (m > last && m > mean && term < sum * 1e-17) break;
+  }
+  return Math.max(0, Math.min(1, sum));
 }
 
 /**
  * Rosenfeld's exact probability ("Analysis of hashrate-based double spending", 2014, eq. 1):
  * r = 1 - sum_{m=0}^{n} C(m+n-1, m) (p^n q^m - q^n p^m) for q < p, else 1. In his model the attacker
- * succeeds once its branch is as long as the honest one (a tie goes to the attacker).
+ * succeeds once its branch is as long as the honest one (a tie goes to the attacker). Computed as the
+ * same sum of positive terms as {@link doubleSpendExact} with the tie to the attacker.
  */
 export function rosenfeld(q: number, n: number): number {
   assertShare(q);
   assertCount('n', n);
-  const p = 1 - q;
-  if (q >= p) return 1;
-  const t = attackerProgress(q, n, n);
-  let sum = 0;
-  // q^n p^m = t[m] (q/p)^(n-m): written this way it underflows only where it is negligible.
-  for (let m = 0; m <= n; m++) sum += (t[m] as number) * (1 - (q / p) ** (n - m));
-  return 1 - sum;
+  if (q >= 1 - q) return 1;
+  return doubleSpendSum(q, n, 1, Number.POSITIVE_INFINITY);
 }
 
 /**
@@ -108,20 +152,9 @@ export function doubleSpendExact(q: number, n: number, tie: Tie, giveUp = Number
   assertShare(q);
   assertCount('n', n);
   if (!(giveUp >= 1)) throw new RangeError(`giveUp must be >= 1, got ${giveUp}`);
-  const bonus = tie === 'attacker' ? 1 : 0;
-  // m attacker blocks when the merchant ships: the lead is m + bonus - n. From m = n - bonus + 1 on,
+  // m attacker blocks when the merchant ships: the lead is m + bonus - n; from m = n - bonus + 1 on
   // the attacker is ahead already and wins.
-  const last = n - bonus;
-  if (last < 0) return 1;
-  const t = attackerProgress(q, n, last);
-  let behind = 0;
-  let win = 0;
-  for (let m = 0; m <= last; m++) {
-    const tm = t[m] as number;
-    behind += tm;
-    win += tm * raceWin(q, m + bonus - n, giveUp);
-  }
-  return Math.max(0, Math.min(1, 1 - behind + win));
+  return doubleSpendSum(q, n, tie === 'attacker' ? 1 : 0, giveUp);
 }
 
 /**
@@ -134,7 +167,8 @@ export function confirmationsFor(
   risk: number,
   limit = 100_000,
 ): number {
-  if (!(risk > 0 && risk < 1)) throw new RangeError(`risk must be in (0, 1), got ${risk}`);
+  // Below 1e-15 the tables need tens of thousands of confirmations, each a long sum: refused.
+  if (!(risk >= 1e-15 && risk < 1)) throw new RangeError(`risk must be from 1e-15 to 1, got ${risk}`);
   if (q >= 0.5) throw new RangeError('no number of confirmations is safe against half of the hash power or more');
   for (let z = 0; z <= limit; z++) if (probability(q, z) < risk) return z;
   throw new RangeError(`more than ${limit} confirmations needed`);
@@ -289,5 +323,6 @@ export function ratioInterval(
   for (let i = 0; i < n; i++) ss += ((x[i] as number) - ratio * (y[i] as number)) ** 2;
   const se = Math.sqrt(ss / (n - 1)) / ((sy / n) * Math.sqrt(n));
   const half = zOf(confidence) * se;
-  return { ratio, low: ratio - half, high: ratio + half, confidence };
+  // A share: the normal approximation may reach past [0, 1] on few or long cycles.
+  return { ratio, low: Math.max(0, ratio - half), high: Math.min(1, ratio + half), confidence };
 }

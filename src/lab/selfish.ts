@@ -29,6 +29,9 @@ export interface SelfishOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** Blocks a world holds before a run moves to a fresh one at the next cycle end. */
+const WORLD_BLOCKS = 10_000;
+
 /** Blocks a run may go past `blocks` to close its last cycle (a lead of thousands: never, below 1/2). */
 const MAX_OVERRUN = 1_000_000;
 
@@ -62,14 +65,22 @@ async function cell(
   if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`alpha must be in (0, 0.5), got ${alpha}`);
   if (!(gamma >= 0 && gamma <= 1)) throw new RangeError(`gamma must be in [0, 1], got ${gamma}`);
   const blockTime = options.blockTime ?? 600;
-  const world = new LabWorld(labGenesis([]));
+  let world = new LabWorld(labGenesis([]));
   try {
-    const pool = world.addNode('pool', labWallet(10).address);
+    let pool!: LabNode;
     // Honest miners who keep the honest block in a race, and those who mine on the pool's.
-    const keeps = world.addNode('honest', labWallet(11).address);
-    const follows = world.addNode('honest-gamma', labWallet(12).address);
-    const honest = [keeps, follows];
+    let keeps!: LabNode;
+    let follows!: LabNode;
+    let honest: LabNode[] = [];
     const poolBlocks = new Set<string>();
+    const populate = (): void => {
+      pool = world.addNode('pool', labWallet(10).address);
+      keeps = world.addNode('honest', labWallet(11).address);
+      follows = world.addNode('honest-gamma', labWallet(12).address);
+      honest = [keeps, follows];
+      poolBlocks.clear();
+    };
+    populate();
 
     /** Blocks the pool holds that the honest nodes do not (the paper's private branch). */
     let privateLength = 0;
@@ -110,6 +121,15 @@ async function cell(
     // the blocks of a long private lead, the pool's best cycles (the estimator would be biased low).
     for (let k = 0; k < options.blocks || privateLength > 0 || race; k++) {
       if (k >= options.blocks + MAX_OVERRUN) throw new Error('a cycle did not close');
+      if (privateLength === 0 && !race && pool.node.chain.length > WORLD_BLOCKS) {
+        // Between cycles nothing carries over (a regeneration point): a fresh world keeps every
+        // node's chain, and the reorg work that scales with it, bounded.
+        await world.close();
+        world = new LabWorld(labGenesis([]));
+        populate();
+        settled = pool.node.chain.length;
+        forkHeight = settled;
+      }
       world.advance(random.exponential(blockTime));
       minedInCycle++;
       if (random.chance(alpha)) {

@@ -103,6 +103,13 @@ describe('blockforge lab selfish and majority', () => {
     for (const row of report.rows) expect(row.share).toBeGreaterThan(0.4);
   }, 60_000);
 
+  it('majority at depth 0: the attacker only has to get one block ahead', async () => {
+    const result = await runAsync('lab', 'majority', '--attacker', '0.9', '--depth', '0', '--trials', '40', '--json');
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as MajorityReport;
+    expect(report.rows[0]?.expectedSeconds).toBeCloseTo(600 / 0.8, 9);
+  }, 60_000);
+
   it('majority: the mean time beside (k+1)/(2q-1) block intervals', async () => {
     const result = await runAsync('lab', 'majority', '--attacker', '0.75', '--depth', '2', '--trials', '30', '--json');
     expect(result.status, result.stderr).toBe(0);
@@ -151,7 +158,11 @@ describe('flag errors', () => {
     [['double-spend', '--confirmations', '0-5000'], 'must be within 0-1000'],
     [['double-spend', '--trials', '0'], '--trials must be from 1'],
     [['double-spend', '--tie', 'nobody'], "argument 'nobody' is invalid"],
-    [['double-spend', '--find-z', '--risk', '2'], '--risk must be a number between 0 and 1'],
+    [['double-spend', '--find-z', '--risk', '2'], '--risk must be a number between 1e-15 and 1'],
+    [['double-spend', '--find-z', '--risk', '1e-300'], '--risk must be a number between 1e-15 and 1'],
+    [['double-spend', '--confirmations', '0-199', '--trials', '10000000'], 'more than 10000000 trials in one run'],
+    [['majority', '--attacker', '0.5000001', '--depth', '1000'], 'blocks on average, more than the lab'],
+    [['selfish', '--blocks', '5000000'], '--blocks must be from 100 to 1000000'],
     [['selfish', '--alpha', '0.5'], '--alpha: "0.5" is not a share between 0 and 0.5'],
     [['selfish', '--gamma', '1.2'], '--gamma: "1.2" is not a share from 0 to 1'],
     [['majority', '--attacker', '0.4'], '--attacker: "0.4" is not a share between 0.5 and 1'],

@@ -92,12 +92,40 @@ describe('Rosenfeld (2014)', () => {
     expect(rosenfeld(0.5, 6)).toBe(1);
   });
 
-  it("is the lab's rule with the tie going to the attacker, never giving up", () => {
+  it("is his formula as printed, and the lab's rule with the tie going to the attacker", () => {
+    const binomial = (a: number, b: number): number => {
+      let c = 1;
+      for (let i = 1; i <= b; i++) c = (c * (a - b + i)) / i;
+      return c;
+    };
     for (const q of [0.05, 0.1, 0.2, 0.3, 0.45]) {
-      for (const n of [0, 1, 2, 3, 6, 10, 30]) {
+      const p = 1 - q;
+      for (const n of [1, 2, 3, 6, 10, 30]) {
+        let sum = 0;
+        for (let m = 0; m <= n; m++) sum += binomial(m + n - 1, m) * (p ** n * q ** m - q ** n * p ** m);
+        expect(rosenfeld(q, n), `q=${q} n=${n}`).toBeCloseTo(1 - sum, 12);
         expect(doubleSpendExact(q, n, 'attacker')).toBeCloseTo(rosenfeld(q, n), 12);
       }
     }
+  });
+
+  it('stays exact far in the tails, where 1 - sum would round to 0 or below', () => {
+    // Positive everywhere and falling with z, far past exp(-lambda)'s underflow (lambda > 745).
+    let previous = 1;
+    for (const z of [100, 300, 900, 1000, 2000]) {
+      const v = nakamoto(0.45, z);
+      expect(v).toBeGreaterThan(0);
+      expect(v).toBeLessThan(previous);
+      previous = v;
+    }
+    expect(rosenfeld(0.3, 200)).toBeGreaterThan(0);
+    expect(doubleSpendExact(0.45, 1500, 'honest')).toBeGreaterThan(0);
+    expect(doubleSpendExact(0.45, 1500, 'honest')).toBeLessThan(rosenfeld(0.45, 1500));
+    // Reference values computed with 60-digit arithmetic (mpmath): Nakamoto at q = 0.45 for 1e-9 is
+    // first met at z = 1069; Rosenfeld at q = 0.05 for 1e-17 at 23.
+    expect(confirmationsFor(nakamoto, 0.45, 1e-9)).toBe(1069);
+    expect(confirmationsFor(nakamoto, 0.05, 1e-15)).toBeLessThan(25);
+    expect(nakamoto(1e-19, 3)).toBeGreaterThanOrEqual(0);
   });
 });
 
