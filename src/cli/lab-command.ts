@@ -94,6 +94,10 @@ function exitOnInterrupt(): void {
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
   process.once('SIGHUP', () => process.exit(129));
+  // `... | head`: the reader is gone; stop quietly (and clean up) rather than die on EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
 }
 
 /** Most simulated trials one command runs (cells x trials): beyond it a run would go on for days. */
@@ -499,6 +503,7 @@ export async function runLabLive(options: DoubleSpendCliOptions & LiveCliOptions
       throw new CliError('INVALID_OPTION', '--block-seconds must be a positive number of seconds');
     }
   }
+  exitOnInterrupt();
   const { runLiveDoubleSpend } = await import('../lab/live.js');
   const run = await runLiveDoubleSpend(
     {

@@ -128,6 +128,7 @@ export async function runLiveDoubleSpend(options: LiveOptions, onEvent: (line: s
   // Should this process exit before stop() (an uncaught error, process.exit), the nodes go with it.
   const killOnExit = (): void => {
     for (const n of nodes) n.kill();
+    rmSync(root, { recursive: true, force: true });
   };
   process.on('exit', killOnExit);
   let stopped = false;
