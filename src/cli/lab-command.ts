@@ -524,6 +524,9 @@ export async function runLabLive(options: DoubleSpendCliOptions & LiveCliOptions
   else console.log(`outcome: ${run.outcome} (q ${run.attacker}, z ${run.confirmations}, ${run.seconds.toFixed(1)} s)`);
   if (options.keep) {
     if (!options.json) console.log(`the nodes keep running: ${run.forksUrl} (Ctrl-C stops them)`);
+    // From here Ctrl-C stops the nodes gracefully (the exit-at-once handlers are for the run).
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
