@@ -8,7 +8,9 @@
 import { type LevelWithSilent, type Logger, pino } from 'pino';
 
 /** `--log-format` values: `auto` is pretty on a terminal, JSON otherwise. */
-export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export { LOG_FORMATS } from './options.js';
+
+import type { LOG_FORMATS } from './options.js';
 
 /** A `--log-format` value. */
 export type LogFormat = (typeof LOG_FORMATS)[number];

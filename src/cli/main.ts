@@ -4,45 +4,43 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { BlockforgeError } from '../core/errors.js';
-import { KERNEL_NAMES } from '../core/pow-kernel.js';
-import { PROFILE_NAMES } from '../core/profiles.js';
-import { type GenesisOptions, runGenesis } from './genesis-command.js';
+import { KERNEL_NAMES, PROFILE_NAMES } from '../core/names.js';
+import type { GenesisOptions } from './genesis-command.js';
 import { CliError } from './http-client.js';
-import {
-  countListOption,
-  type DoubleSpendCliOptions,
-  type LiveCliOptions,
-  type MajorityCliOptions,
-  type ProtocolCliOptions,
-  probabilityOption,
-  runLabDoubleSpend,
-  runLabLive,
-  runLabMajority,
-  runLabProtocol,
-  runLabSelfish,
-  type SelfishCliOptions,
-  shareListOption,
+import type {
+  DoubleSpendCliOptions,
+  LiveCliOptions,
+  MajorityCliOptions,
+  ProtocolCliOptions,
+  SelfishCliOptions,
 } from './lab-command.js';
-import { LOG_FORMATS } from './log-format.js';
-import { runNode } from './node-command.js';
-import { advertiseOption, collect, hashrateOption, intOption, secondsOption } from './options.js';
-import { lastHashOption, lastProofOption, runPow } from './pow-command.js';
-import { runVerify } from './verify-command.js';
+import { countListOption, probabilityOption, shareListOption } from './lab-options.js';
+import type { NodeCommandOptions } from './node-command.js';
 import {
+  advertiseOption,
+  collect,
   DEFAULT_NODE_URL,
   DEFAULT_WALLET_FILE,
-  type HistoryOptions,
-  runVerifyPayment,
-  runWalletAddress,
-  runWalletBalance,
-  runWalletHistory,
-  runWalletNew,
-  runWalletSend,
-  type SendOptions,
-  type VerifyPaymentOptions,
-  type WalletNewOptions,
-  type WalletOptions,
+  hashrateOption,
+  intOption,
+  LOG_FORMATS,
+  lastHashOption,
+  lastProofOption,
+  secondsOption,
+} from './options.js';
+import type { PowOptions } from './pow-command.js';
+import type {
+  HistoryOptions,
+  SendOptions,
+  VerifyPaymentOptions,
+  WalletNewOptions,
+  WalletOptions,
 } from './wallet-command.js';
+
+// Each command's modules load when it runs, not before: `--help`, `--version` and flag errors
+// start in about the time of a bare `node` (the node command alone pulls Fastify and SQLite).
+const labModule = () => import('./lab-command.js');
+const walletModule = () => import('./wallet-command.js');
 
 /** The package's version (package.json is two folders up from both src/cli and dist/cli). */
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -128,7 +126,7 @@ program
       .choices(LOG_FORMATS)
       .default('auto'),
   )
-  .action(runNode);
+  .action(async (options: NodeCommandOptions) => (await import('./node-command.js')).runNode(options));
 
 program
   .command('verify')
@@ -141,8 +139,8 @@ program
   .option('--difficulty <zeros>', 'leading hex zeros a proof needs (default 4)', intOption('--difficulty', 1, 64))
   .option('--genesis <file>', "ledger: the network's genesis file (default: the built-in devnet)")
   .option('--json', 'print one JSON line')
-  .action((file: string, options) => {
-    process.exitCode = runVerify(file, options);
+  .action(async (file: string, options) => {
+    process.exitCode = (await import('./verify-command.js')).runVerify(file, options);
   });
 
 program
@@ -170,7 +168,9 @@ program
   .option('--time <unix>', 'the genesis time in seconds (default now)', intOption('--time', 0, 2 ** 40))
   .option('--force', 'replace the file if it exists')
   .option('--json', 'print one JSON object')
-  .action((options: GenesisOptions) => guard(options, () => runGenesis(options)));
+  .action((options: GenesisOptions) =>
+    guard(options, async () => (await import('./genesis-command.js')).runGenesis(options)),
+  );
 
 const wallet = program
   .command('wallet')
@@ -191,16 +191,16 @@ walletCommand('new', 'make a key and its wallet file (passphrase from BLOCKFORGE
   .option('--hrp <prefix>', "address prefix (default: the node's network, else bfd)")
   .option('--no-passphrase', 'write the key unencrypted (classrooms, tests): anyone who reads the file can spend')
   .option('--force', 'replace the wallet file if it exists')
-  .action((options: WalletNewOptions) => guard(options, () => runWalletNew(options)));
+  .action((options: WalletNewOptions) => guard(options, async () => (await walletModule()).runWalletNew(options)));
 
 walletCommand('address', "print the wallet's address").action((options: WalletOptions) =>
-  guard(options, () => runWalletAddress(options)),
+  guard(options, async () => (await walletModule()).runWalletAddress(options)),
 );
 
 walletCommand('balance', "an account's balance, in coins")
   .argument('[address]', "whose (default: the wallet's)")
   .action((address: string | undefined, options: WalletOptions) =>
-    guard(options, () => runWalletBalance(address, options)),
+    guard(options, async () => (await walletModule()).runWalletBalance(address, options)),
   );
 
 walletCommand('send', 'sign a payment here and send it to the node')
@@ -208,13 +208,13 @@ walletCommand('send', 'sign a payment here and send it to the node')
   .requiredOption('--amount <coins>', 'coins to send, up to 8 decimals (1.5)')
   .option('--fee <coins>', "the fee in coins (default: the node's minimum, if at most 0.001)")
   .option('--yes', 'pay a --fee above 1 coin or above the amount')
-  .action((options: SendOptions) => guard(options, () => runWalletSend(options)));
+  .action((options: SendOptions) => guard(options, async () => (await walletModule()).runWalletSend(options)));
 
 walletCommand('history', "an account's transactions, newest first")
   .argument('[address]', "whose (default: the wallet's)")
   .option('--limit <n>', 'how many', intOption('--limit', 1, 1000), 20)
   .action((address: string | undefined, options: HistoryOptions) =>
-    guard(options, () => runWalletHistory(address, options)),
+    guard(options, async () => (await walletModule()).runWalletHistory(address, options)),
   );
 
 walletCommand(
@@ -233,7 +233,9 @@ walletCommand(
     'give up after this long, every request included (default 120)',
     secondsOption('--timeout'),
   )
-  .action((id: string, options: VerifyPaymentOptions) => guard(options, () => runVerifyPayment(id, options)));
+  .action((id: string, options: VerifyPaymentOptions) =>
+    guard(options, async () => (await walletModule()).runVerifyPayment(id, options)),
+  );
 
 program
   .command('pow')
@@ -246,9 +248,9 @@ program
   .option('--threads <n>', 'threads (default: one per core)', intOption('--threads', 1, 256))
   .addOption(new Option('--kernel <name>', 'search kernel').choices(KERNEL_NAMES).default('wasm'))
   .option('--json', 'print one JSON line {"proof", "digest", "tries", "seconds", "rate"}')
-  .action(async (options) => {
+  .action(async (options: PowOptions) => {
     try {
-      process.exitCode = await runPow(options);
+      process.exitCode = await (await import('./pow-command.js')).runPow(options);
     } catch (err) {
       if (!(err instanceof BlockforgeError)) throw err;
       console.error(`blockforge: ${err.message} [${err.code}]`);
@@ -332,7 +334,9 @@ labCommand('double-spend', "a merchant ships after z confirmations; the attacker
   )
   .option('--keep', 'with --live: leave the nodes running afterwards (Ctrl-C stops them), to look at the explorer')
   .action((options: DoubleSpendCliOptions & LiveCliOptions) =>
-    guard(options, () => (options.live ? runLabLive(options) : runLabDoubleSpend(options))),
+    guard(options, async () =>
+      options.live ? (await labModule()).runLabLive(options) : (await labModule()).runLabDoubleSpend(options),
+    ),
   );
 
 labCommand('selfish', "Eyal and Sirer's selfish mining: the pool's share of the main chain")
@@ -349,7 +353,7 @@ labCommand('selfish', "Eyal and Sirer's selfish mining: the pool's share of the 
     [0.5],
   )
   .option('--blocks <n>', 'blocks mined per (alpha, gamma) cell', intOption('--blocks', 100, 1_000_000), 20_000)
-  .action((options: SelfishCliOptions) => guard(options, () => runLabSelfish(options)));
+  .action((options: SelfishCliOptions) => guard(options, async () => (await labModule()).runLabSelfish(options)));
 
 labCommand('majority', 'an attacker above 50% rewrites the last blocks: how long it takes')
   .option(
@@ -360,7 +364,7 @@ labCommand('majority', 'an attacker above 50% rewrites the last blocks: how long
   )
   .option('--depth <k>', 'blocks to rewrite', intOption('--depth', 0, 1000), 6)
   .option('--trials <n>', 'trials per share', intOption('--trials', 2, 1_000_000), 500)
-  .action((options: MajorityCliOptions) => guard(options, () => runLabMajority(options)));
+  .action((options: MajorityCliOptions) => guard(options, async () => (await labModule()).runLabMajority(options)));
 
 lab
   .command('protocol')
@@ -372,6 +376,8 @@ lab
   .option('--proofs <n>', 'seed-precompute: proofs to compute ahead', intOption('--proofs', 1, 100_000), 1000)
   .option('--difficulty <zeros>', "seed-precompute: the tutorial's difficulty", intOption('--difficulty', 1, 6), 4)
   .option('--json', 'print one JSON object with every figure')
-  .action((names: string[], options: ProtocolCliOptions) => guard(options, () => runLabProtocol(names, options)));
+  .action((names: string[], options: ProtocolCliOptions) =>
+    guard(options, async () => (await labModule()).runLabProtocol(names, options)),
+  );
 
 await program.parseAsync(process.argv);

@@ -1,8 +1,31 @@
 /** Parsers for command-line values: each refuses bad input with a message naming the option. */
 
+import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { MAX_HASHRATE } from '../node/miner.js';
+import { MAX_HASHRATE } from '../node/limits.js';
 import { parsePeerAddress } from '../node/peer-address.js';
+
+/** `--log-format` values (src/cli/log-format.ts). */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+
+/** Where the wallet is kept unless `--wallet` says otherwise. */
+export const DEFAULT_WALLET_FILE = join('.blockforge', 'wallet.json');
+/** The node asked unless `--node` says otherwise. */
+export const DEFAULT_NODE_URL = 'http://localhost:5000';
+
+/** `--last-proof`: a non-negative decimal integer, as it appears in a block. */
+export function lastProofOption(value: string): string {
+  if (!/^(0|[1-9][0-9]{0,99})$/.test(value)) {
+    throw new InvalidArgumentError('--last-proof must be a non-negative integer (decimal, no leading zeros)');
+  }
+  return value;
+}
+
+/** `--last-hash`: a block hash, 64 lowercase hex digits. */
+export function lastHashOption(value: string): string {
+  if (!/^[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError('--last-hash must be 64 lowercase hex digits');
+  return value;
+}
 
 /** An integer in [min, max]. */
 export function intOption(name: string, min: number, max: number): (value: string) => number {

@@ -1,6 +1,5 @@
 /** `blockforge pow`: one proof-of-work search, as the node's miner runs it. */
 
-import { InvalidArgumentError } from 'commander';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { powDigest } from '../core/pow.js';
 import type { KernelName } from '../core/pow-kernel.js';
@@ -16,20 +15,6 @@ export interface PowOptions {
   threads?: number;
   kernel: KernelName;
   json?: boolean;
-}
-
-/** `--last-proof`: a non-negative decimal integer, as it appears in a block. */
-export function lastProofOption(value: string): string {
-  if (!/^(0|[1-9][0-9]{0,99})$/.test(value)) {
-    throw new InvalidArgumentError('--last-proof must be a non-negative integer (decimal, no leading zeros)');
-  }
-  return value;
-}
-
-/** `--last-hash`: a block hash, 64 lowercase hex digits. */
-export function lastHashOption(value: string): string {
-  if (!/^[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError('--last-hash must be 64 lowercase hex digits');
-  return value;
 }
 
 const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });

@@ -7,7 +7,7 @@
  */
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
 import { isJsonObject, type JsonValue, writeJson } from '../core/json.js';
 import {
@@ -37,10 +37,9 @@ import type { BlockHeader, HeaderChainView, HeaderRules } from '../core/profile.
 import { coins, formatCoins, parseCoins, readGenesisFile } from './genesis-command.js';
 import { AnswerReader, CliError, DEFAULT_TIMEOUT_MS, nodeBaseUrl, requestJson } from './http-client.js';
 
-/** Where the wallet is kept unless `--wallet` says otherwise. */
-export const DEFAULT_WALLET_FILE = join('.blockforge', 'wallet.json');
-/** The node asked unless `--node` says otherwise. */
-export const DEFAULT_NODE_URL = 'http://localhost:5000';
+import { DEFAULT_NODE_URL, DEFAULT_WALLET_FILE } from './options.js';
+
+export { DEFAULT_NODE_URL, DEFAULT_WALLET_FILE };
 /** The environment variable a wallet's passphrase may come from (scripts, tests). */
 export const PASSPHRASE_ENV = 'BLOCKFORGE_PASSPHRASE';
 /** Most headers `GET /headers` serves in one page. */

@@ -22,10 +22,9 @@ export interface PowKernel {
   scan(challenge: PowChallenge, from: number, to: number): SearchResult;
 }
 
-/** Names of the kernels. */
-export const KERNEL_NAMES = ['wasm', 'ts', 'crypto'] as const;
-/** A kernel name. */
-export type KernelName = (typeof KERNEL_NAMES)[number];
+import type { KernelName } from './names.js';
+
+export { KERNEL_NAMES, type KernelName } from './names.js';
 
 /** The reference kernel: node:crypto, one call per attempt. */
 export const cryptoKernel: PowKernel = { name: 'crypto', scan: searchProof };

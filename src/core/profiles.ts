@@ -8,6 +8,7 @@ import { BlockforgeError, ErrorCode } from './errors.js';
 import type { GenesisSpec } from './ledger/genesis.js';
 import { createLedgerProfile } from './ledger/ledger-profile.js';
 import type { SignatureVerifier } from './ledger/transaction.js';
+import { PROFILE_NAMES, type ProfileName, type TUTORIAL_PROFILE_NAMES } from './names.js';
 import type { RuleProfile } from './profile.js';
 import {
   DEFAULT_MAX_BLOCK_BYTES,
@@ -18,12 +19,8 @@ import {
   tutorialProfile,
 } from './tutorial-profile.js';
 
-/** Names accepted by {@link createProfile}. */
-export const PROFILE_NAMES = ['seed', 'master', 'ledger'] as const;
-/** A built-in profile name. */
-export type ProfileName = (typeof PROFILE_NAMES)[number];
-/** The tutorial's profiles. */
-export const TUTORIAL_PROFILE_NAMES = ['seed', 'master'] as const;
+export { PROFILE_NAMES, type ProfileName, TUTORIAL_PROFILE_NAMES } from './names.js';
+
 type TutorialProfileName = (typeof TUTORIAL_PROFILE_NAMES)[number];
 
 const TUTORIAL_SPECS: Record<TutorialProfileName, TutorialProfileSpec> = { seed: SEED_SPEC, master: MASTER_SPEC };

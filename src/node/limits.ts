@@ -16,3 +16,6 @@ export const MAX_PEER_BLOCK_BYTES = 16 * 1024 * 1024;
  * page of small blocks stays well under the 32 MiB a peer answer may have.
  */
 export const PAGE_BYTES = 8 * 1024 * 1024;
+
+/** Largest `--hashrate` cap: more than any machine hashes, and far from 2^53 (kept here, light, for the CLI). */
+export const MAX_HASHRATE = 1e12;

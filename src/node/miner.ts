@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { MAX_PROOF, type PowChallenge, searchProof } from '../core/pow.js';
 import type { KernelName } from '../core/pow-kernel.js';
+import { MAX_HASHRATE } from './limits.js';
 
 /** What each worker is started with. */
 export interface WorkerSetup {
@@ -38,8 +39,7 @@ const CATCH_UP_MS = 50;
 /** The window over which the cap holds. */
 const WINDOW_MS = 1000;
 
-/** Largest cap: more than any machine hashes, and far from 2^53. */
-export const MAX_HASHRATE = 1e12;
+export { MAX_HASHRATE };
 
 /**
  * Caps the hashes started per second. Two rules, both applied before each chunk:
