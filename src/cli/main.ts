@@ -140,7 +140,7 @@ program
   .option('--genesis <file>', "ledger: the network's genesis file (default: the built-in devnet)")
   .option('--json', 'print one JSON line')
   .action(async (file: string, options) => {
-    process.exitCode = (await import('./verify-command.js')).runVerify(file, options);
+    process.exitCode = await (await import('./verify-command.js')).runVerify(file, options);
   });
 
 program

@@ -8,8 +8,7 @@ import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue, parseJson } from '../core/json.js';
 import type { GenesisSpec } from '../core/ledger/genesis.js';
 import type { RuleProfile } from '../core/profile.js';
-import { createProfile } from '../core/profiles.js';
-import { readGenesisFile } from './genesis-command.js';
+import { createTutorialProfile } from '../core/tutorial-profile.js';
 import { CliError } from './http-client.js';
 
 /** Parsed options of `blockforge verify`. */
@@ -130,13 +129,18 @@ function showRecorded(value: JsonValue | undefined): string {
  * The profile to verify with: `--profile`, else guessed from the genesis block (`--genesis` means
  * the ledger); the ledger's network from `--genesis`, else the built-in devnet.
  */
-function verifyProfile(options: VerifyOptions, value: JsonValue): RuleProfile {
+async function verifyProfile(options: VerifyOptions, value: JsonValue): Promise<RuleProfile> {
   const name = options.profile ?? (options.genesis !== undefined ? 'ledger' : guessProfile(value));
   if (options.genesis !== undefined && name !== 'ledger') {
     throw new CliError(ErrorCode.InvalidOption, `--genesis is for --profile ledger (not ${name})`);
   }
+  // A tutorial chain needs none of the ledger's modules (keys, curves): they load only for a ledger.
+  if (name !== 'ledger') {
+    return createTutorialProfile(name, options.difficulty === undefined ? {} : { difficulty: options.difficulty });
+  }
+  const { createProfile } = await import('../core/profiles.js');
   let genesis: GenesisSpec | undefined;
-  if (options.genesis !== undefined) genesis = readGenesisFile(options.genesis);
+  if (options.genesis !== undefined) genesis = (await import('./genesis-command.js')).readGenesisFile(options.genesis);
   return createProfile(name, {
     ...(options.difficulty === undefined ? {} : { difficulty: options.difficulty }),
     ...(genesis === undefined ? {} : { genesis }),
@@ -144,7 +148,7 @@ function verifyProfile(options: VerifyOptions, value: JsonValue): RuleProfile {
 }
 
 /** Runs verify; returns the process exit code (0 valid, 1 invalid or a wrong option, 2 unreadable). */
-export function runVerify(file: string, options: VerifyOptions): number {
+export async function runVerify(file: string, options: VerifyOptions): Promise<number> {
   const report = (result: Record<string, unknown>, line: string, stream: 'out' | 'err'): void => {
     if (options.json) console.log(JSON.stringify(result));
     else if (stream === 'out') console.log(line);
@@ -166,7 +170,7 @@ export function runVerify(file: string, options: VerifyOptions): number {
   }
   let profile: RuleProfile;
   try {
-    profile = verifyProfile(options, value);
+    profile = await verifyProfile(options, value);
   } catch (err) {
     if (!(err instanceof BlockforgeError || err instanceof CliError)) throw err;
     // The genesis file is an input like the chain's: unreadable is 2; a wrong option is 1.

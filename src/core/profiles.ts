@@ -8,22 +8,11 @@ import { BlockforgeError, ErrorCode } from './errors.js';
 import type { GenesisSpec } from './ledger/genesis.js';
 import { createLedgerProfile } from './ledger/ledger-profile.js';
 import type { SignatureVerifier } from './ledger/transaction.js';
-import { PROFILE_NAMES, type ProfileName, type TUTORIAL_PROFILE_NAMES } from './names.js';
+import { PROFILE_NAMES, type ProfileName } from './names.js';
 import type { RuleProfile } from './profile.js';
-import {
-  DEFAULT_MAX_BLOCK_BYTES,
-  MASTER_SPEC,
-  SEED_SPEC,
-  type TutorialProfile,
-  type TutorialProfileSpec,
-  tutorialProfile,
-} from './tutorial-profile.js';
+import { createTutorialProfile } from './tutorial-profile.js';
 
 export { PROFILE_NAMES, type ProfileName, TUTORIAL_PROFILE_NAMES } from './names.js';
-
-type TutorialProfileName = (typeof TUTORIAL_PROFILE_NAMES)[number];
-
-const TUTORIAL_SPECS: Record<TutorialProfileName, TutorialProfileSpec> = { seed: SEED_SPEC, master: MASTER_SPEC };
 
 /** Options for {@link createProfile}. */
 export interface ProfileOptions {
@@ -64,20 +53,4 @@ export function createProfile(name: string, options: ProfileOptions = {}): RuleP
   return createTutorialProfile(name, options);
 }
 
-/**
- * A tutorial profile (`seed`, `master`) with its tutorial-only tools, for the tools that need them
- * (`blockforge pow`, the explorer's proof-of-work view).
- */
-export function createTutorialProfile(name: string, options: ProfileOptions = {}): TutorialProfile {
-  const known = assertProfileName(name);
-  if (known === 'ledger') {
-    throw new BlockforgeError(
-      ErrorCode.UnknownProfile,
-      "the ledger profile is not one of the tutorial's (seed, master)",
-    );
-  }
-  const spec = TUTORIAL_SPECS[known];
-  return tutorialProfile(spec, options.difficulty ?? spec.defaultDifficulty, {
-    maxBlockBytes: options.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES,
-  });
-}
+export { createTutorialProfile } from './tutorial-profile.js';

@@ -18,6 +18,7 @@ import { canonicalJson, pyString, pyStringBody, sha256Hex } from './canonical.js
 import { describe } from './describe.js';
 import { BlockforgeError, ChainRuleError, ErrorCode, type ErrorCodeValue } from './errors.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from './json.js';
+import { PROFILE_NAMES, type TUTORIAL_PROFILE_NAMES } from './names.js';
 import { assertDifficulty, type PowChallenge } from './pow.js';
 import type { BlockTemplate, ChainView, RuleProfile } from './profile.js';
 
@@ -628,4 +629,36 @@ function codePointLength(s: string): number {
     count++;
   }
   return count;
+}
+
+const TUTORIAL_SPECS: Record<(typeof TUTORIAL_PROFILE_NAMES)[number], TutorialProfileSpec> = {
+  seed: SEED_SPEC,
+  master: MASTER_SPEC,
+};
+
+/**
+ * A tutorial profile (`seed`, `master`) with its tutorial-only tools, for the tools that need them
+ * (`blockforge pow`, `blockforge verify`, the explorer's proof-of-work view). Here, apart from the
+ * registry (`profiles.ts`), so that those tools do not load the ledger's modules.
+ */
+export function createTutorialProfile(
+  name: string,
+  options: { difficulty?: number; maxBlockBytes?: number } = {},
+): TutorialProfile {
+  if (name === 'ledger') {
+    throw new BlockforgeError(
+      ErrorCode.UnknownProfile,
+      "the ledger profile is not one of the tutorial's (seed, master)",
+    );
+  }
+  if (name !== 'seed' && name !== 'master') {
+    throw new BlockforgeError(
+      ErrorCode.UnknownProfile,
+      `unknown profile "${name}" (choose one of: ${PROFILE_NAMES.join(', ')})`,
+    );
+  }
+  const spec = TUTORIAL_SPECS[name];
+  return tutorialProfile(spec, options.difficulty ?? spec.defaultDifficulty, {
+    maxBlockBytes: options.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES,
+  });
 }
