@@ -2,7 +2,7 @@
 
 /**
  * `npm run bench`: chain validation against the tutorial's Python valid_chain, then transaction
- * ingest on a real node, then one summary table. Everything stays on 127.0.0.1 and every step is
+ * ingest on a real node, the ledger's figures, CLI start-up against `node -e 0`, then one summary table. Everything stays on 127.0.0.1 and every step is
  * bounded in time (the chain is mined once and cached in bench/.cache).
  *
  * Usage: node bench/run-all.mjs [--blocks N] [--difficulty D] [--seconds S] [--no-python-node] [--json]
@@ -11,6 +11,7 @@
 import { formatIngest, runIngest } from './ingest.mjs';
 import { formatLedger, runLedger } from './ledger.mjs';
 import { DEFAULT_BLOCKS, DEFAULT_DIFFICULTY, intArg } from './make-chain.mjs';
+import { formatStartup, runStartup } from './startup.mjs';
 import { formatValidate, GOAL_RATIO, runValidate } from './validate.mjs';
 
 const argv = process.argv.slice(2);
@@ -34,6 +35,10 @@ for (const line of formatIngest(ingest)) console.log(line);
 
 console.log('\n== ledger profile (signatures, block validation, signed ingest, headers-first sync)');
 for (const line of formatLedger(await runLedger({ log }))) console.log(line);
+
+console.log('\n== CLI start-up');
+const startup = runStartup();
+for (const line of formatStartup(startup)) console.log(line);
 
 const x = (v) => `${v.toFixed(1)}x`;
 const rows = [
@@ -83,6 +88,15 @@ if (ingest.python) {
     '',
   ]);
 }
+for (const c of startup.commands) {
+  rows.push([
+    c.name,
+    `${c.ms.toFixed(0)} ms`,
+    `${startup.nodeMs.toFixed(0)} ms node -e 0`,
+    `${c.ratio.toFixed(2)}x`,
+    `<= ${startup.goal}x`,
+  ]);
+}
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 console.log('\n== summary');
 for (const [k, row] of rows.entries()) {
@@ -94,7 +108,7 @@ for (const [k, row] of rows.entries()) {
   );
   if (k === 0) console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 }
-if (argv.includes('--json')) console.log(JSON.stringify({ validate, ingest }));
+if (argv.includes('--json')) console.log(JSON.stringify({ validate, ingest, startup }));
 if (!ingest.blockforge.ok) {
   console.error('ingest check FAILED: non-2xx answers, errors, or a mempool count that differs from the 201s');
   process.exitCode = 1;
