@@ -30,7 +30,15 @@ import type {
   ProtocolReport,
   SelfishReport,
 } from '../../src/lab/report.js';
-import { type BrowserSession, browserAvailability, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.js';
+import {
+  type BrowserSession,
+  browserAvailability,
+  englishWords,
+  launchBrowser,
+  screenshot,
+  VIEWPORTS,
+  visibleText,
+} from '../support/browser.js';
 import { cleanupAll, type RunningNode, startNode } from '../support/harness.js';
 
 /** The browser globals used by the callbacks given to page.evaluate (this file has no DOM library). */
@@ -187,33 +195,6 @@ let page: Page;
 async function openLab(target: Page = page): Promise<void> {
   await target.goto(`${node.url}/#/lab`);
   await target.locator('[data-testid="lab-formula-double-spend"] svg').waitFor();
-}
-
-/** The page's visible text and labels, without code (identifiers, JSON, file names) and data. */
-async function visibleText(target: Page): Promise<string> {
-  return target.evaluate(() => {
-    const out: string[] = [document.title];
-    // 4 = NodeFilter.SHOW_TEXT
-    const walker = document.createTreeWalker(document.body, 4);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const el = n.parentElement;
-      if (!el || el.closest('code, pre, script, style, textarea, option:not(:checked)')) continue;
-      if (!el.checkVisibility({ visibilityProperty: true }) && !el.closest('.visually-hidden')) continue;
-      out.push(n.textContent ?? '');
-    }
-    for (const el of document.querySelectorAll('[aria-label], [placeholder]')) {
-      out.push(el.getAttribute('aria-label') ?? '', el.getAttribute('placeholder') ?? '');
-    }
-    return out.join('\n');
-  });
-}
-
-/** The English words left in `text` once the allowed tokens are taken out (as the i18n tests do). */
-function englishWords(text: string): string[] {
-  let rest = text.replace(/https?:\/\/\S+/g, ' ').replace(/(?:^|\s)\/[\w\-.:/]+/g, ' ');
-  for (const token of [...ALLOWED].sort((a, b) => b.length - a.length)) rest = rest.split(token).join(' ');
-  rest = rest.replace(/\b[0-9a-f]{8,}\b/gi, ' ');
-  return [...new Set(rest.match(/[A-Za-z]{3,}/g) ?? [])];
 }
 
 describe.skipIf(availability.skip)('attack lab page (chromium)', () => {
@@ -522,7 +503,7 @@ describe.skipIf(availability.skip)('attack lab page (chromium)', () => {
     await openLab(zh);
     expect(await zh.locator('main h1').textContent()).toBe('攻击实验室');
     expect(await zh.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
-    expect(englishWords(await visibleText(zh)), 'with no run').toEqual([]);
+    expect(englishWords(await visibleText(zh), ALLOWED), 'with no run').toEqual([]);
     await zh
       .getByLabel('打开实验室运行结果（JSON）')
       .setInputFiles([
@@ -537,7 +518,7 @@ describe.skipIf(availability.skip)('attack lab page (chromium)', () => {
     expect(await zh.getByTestId('lab-chart-double-spend').locator('svg').getAttribute('aria-label')).toBe(
       '双重支付：付款被撤销的概率',
     );
-    expect(englishWords(await visibleText(zh)), 'with runs and refused files').toEqual([]);
+    expect(englishWords(await visibleText(zh), ALLOWED), 'with runs and refused files').toEqual([]);
 
     // The charts' text takes the theme's colours (CSS variables), not the file's.
     const fill = () => zh.evaluate(() => getComputedStyle(document.querySelector('.lab-chart .bf-title')).fill);

@@ -15,7 +15,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonObject, writeJson } from '../../src/core/json.js';
 import { genesisFileJson, targetForExpectedHashes } from '../../src/core/ledger/genesis.js';
 import { createLedgerProfile, type LedgerProfile } from '../../src/core/ledger/ledger-profile.js';
-import { type BrowserSession, browserAvailability, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.js';
+import {
+  type BrowserSession,
+  browserAvailability,
+  englishWords,
+  launchBrowser,
+  screenshot,
+  VIEWPORTS,
+  visibleText,
+} from '../support/browser.js';
 import { call, cleanupAll, type RunningNode, startNode, tempDir } from '../support/harness.js';
 import { pay, testGenesis, testWallet } from '../support/ledger.js';
 
@@ -111,39 +119,6 @@ const PAGES: readonly (readonly [string, string, string | null])[] = [
   ['address', '#/address/ADDRESS', null],
 ];
 
-/** The page's visible text and labels, without code (identifiers, JSON, hashes) and data. */
-async function visibleText(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const out: string[] = [document.title];
-    // 4 = NodeFilter.SHOW_TEXT
-    const walker = document.createTreeWalker(document.body, 4);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const el = n.parentElement;
-      if (!el || el.closest('code, pre, script, style, textarea, option:not(:checked)')) continue;
-      if (!el.checkVisibility({ visibilityProperty: true }) && !el.closest('.visually-hidden')) continue;
-      out.push(n.textContent ?? '');
-    }
-    for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
-      out.push(
-        el.getAttribute('aria-label') ?? '',
-        el.getAttribute('placeholder') ?? '',
-        el.getAttribute('title') ?? '',
-      );
-    }
-    return out.join('\n');
-  });
-}
-
-/** The English words left in `text` once the allowed tokens and data are taken out. */
-function englishWords(text: string): string[] {
-  let rest = text.replace(/https?:\/\/\S+/g, ' ').replace(/(?:^|\s)\/[\w\-.:/]+/g, ' ');
-  // Addresses (bech32: hrp, '1', data), hashes and ids, whole or shortened: data.
-  rest = rest.replace(/\b[a-z]{1,10}1[02-9ac-hj-np-z]{20,}\b/g, ' ').replace(/\b[0-9a-f]{8,}\b/gi, ' ');
-  rest = rest.replace(/\b[0-9a-f]{4,}…[0-9a-f]{2,}\b/gi, ' ');
-  for (const token of [...data, ...ALLOWED].sort((a, b) => b.length - a.length)) rest = rest.split(token).join(' ');
-  return [...new Set(rest.match(/[A-Za-z]{3,}/g) ?? [])];
-}
-
 function routeOf(route: string): string {
   return route.replace('TX_ID', txId).replace('ADDRESS', encodeURIComponent(alice.address));
 }
@@ -234,8 +209,8 @@ describe.skipIf(availability.skip)('ledger explorer in Chinese (chromium, zh-CN)
     const page = await session.newPage();
     const found: Record<string, string[]> = {};
     const check = async (name: string): Promise<void> => {
-      const text = await visibleText(page);
-      const words = englishWords(text);
+      const text = await visibleText(page, { titles: true });
+      const words = englishWords(text, [...data, ...ALLOWED]);
       if (process.env.DUMP_TEXT) console.log(`--- ${name}\n${text}`);
       // Each word with the line it was found in, so a failure says where to look.
       if (words.length > 0) {

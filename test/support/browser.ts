@@ -151,3 +151,57 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** The browser globals {@link visibleText}'s callback uses (this file has no DOM library). */
+interface PageElement {
+  readonly parentElement: PageElement | null;
+  closest(selector: string): PageElement | null;
+  checkVisibility(options?: object): boolean;
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  readonly body: unknown;
+  readonly title: string;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  createTreeWalker(
+    root: unknown,
+    what: number,
+  ): { nextNode(): { textContent: string | null; parentElement: PageElement | null } | null };
+};
+
+/**
+ * A page's visible text and labels (the title, text nodes, `aria-label` and `placeholder`, and with
+ * `titles` also `title` attributes), without code (`code`, `pre`: identifiers, JSON, hashes) or
+ * options not chosen: what a reader of the page sees, for the "no English left" checks.
+ */
+export async function visibleText(page: Page, options: { titles?: boolean } = {}): Promise<string> {
+  return page.evaluate((titles) => {
+    const out: string[] = [document.title];
+    // 4 = NodeFilter.SHOW_TEXT
+    const walker = document.createTreeWalker(document.body, 4);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || el.closest('code, pre, script, style, textarea, option:not(:checked)')) continue;
+      if (!el.checkVisibility({ visibilityProperty: true }) && !el.closest('.visually-hidden')) continue;
+      out.push(n.textContent ?? '');
+    }
+    const attributes = titles ? ['aria-label', 'placeholder', 'title'] : ['aria-label', 'placeholder'];
+    for (const el of document.querySelectorAll(attributes.map((a) => `[${a}]`).join(', '))) {
+      for (const a of attributes) out.push(el.getAttribute(a) ?? '');
+    }
+    return out.join('\n');
+  }, options.titles === true);
+}
+
+/**
+ * The English words (3 letters or more) left in `text` once URLs and paths, data (bech32 addresses,
+ * hashes and ids, whole or shortened) and the `allowed` tokens (names kept in every language) are
+ * taken out.
+ */
+export function englishWords(text: string, allowed: readonly string[]): string[] {
+  let rest = text.replace(/https?:\/\/\S+/g, ' ').replace(/(?:^|\s)\/[\w\-.:/]+/g, ' ');
+  rest = rest.replace(/\b[a-z]{1,10}1[02-9ac-hj-np-z]{20,}\b/g, ' ').replace(/\b[0-9a-f]{8,}\b/gi, ' ');
+  rest = rest.replace(/\b[0-9a-f]{4,}…[0-9a-f]{2,}\b/gi, ' ');
+  for (const token of [...allowed].sort((a, b) => b.length - a.length)) rest = rest.split(token).join(' ');
+  return [...new Set(rest.match(/[A-Za-z]{3,}/g) ?? [])];
+}
