@@ -18,19 +18,15 @@ import {
   blockSize,
   clientTxError,
   decodePayment,
-  fromHex,
   LedgerBlock,
   type LedgerHeader,
   makeCoinbase,
   makeHeader,
   merkleOf,
   type Payment,
-  paymentJson,
 } from '../core/ledger/codec.js';
 import { blockReward, type GenesisSpec, targetForExpectedHashes, targetHex } from '../core/ledger/genesis.js';
-import { parseAddress } from '../core/ledger/keys.js';
 import { createLedgerProfile, type LedgerProfile, nextTarget } from '../core/ledger/ledger-profile.js';
-import { signPayment } from '../core/ledger/transaction.js';
 import { MAX_PROOF, searchProof, zerosOfTarget } from '../core/pow.js';
 import type { ChainView } from '../core/profile.js';
 import { verifySignatureFast } from '../node/ed25519-verify.js';
@@ -40,6 +36,8 @@ import type { PeerAddress } from '../node/peer-address.js';
 import { type PeerRequest, type PeerResponse, type PeerTransport, peerHttpError } from '../node/peer-client.js';
 import { PeerError } from '../node/peer-error.js';
 import { LAB_GENESIS_TIME, LAB_HRP, type LabWallet } from './lab-world.js';
+
+export { signedPayment } from './lab-world.js';
 
 /** Expected hashes of a block at the protocol network's initial target. */
 export const PROTOCOL_BLOCK_HASHES = 4096n;
@@ -72,25 +70,6 @@ export function protocolGenesis(
 /** The ledger profile of `spec`, with the node's signature verifier (as `blockforge node` runs it). */
 export function protocolProfile(spec: GenesisSpec): LedgerProfile {
   return createLedgerProfile(spec, { verifySignature: verifySignatureFast });
-}
-
-/** A payment's JSON signed by `from` (a wallet signs exactly this), for `chain` (this network's by default). */
-export function signedPayment(
-  profile: LedgerProfile,
-  from: LabWallet,
-  to: string,
-  amount: bigint,
-  options: { nonce?: bigint; fee?: bigint; chain?: string } = {},
-): JsonObject {
-  const fields = {
-    chain: fromHex(options.chain ?? profile.chainId),
-    from: from.publicKey,
-    to: parseAddress(profile.genesis.hrp, to),
-    amount,
-    fee: options.fee ?? 1_000n,
-    nonce: options.nonce ?? 0n,
-  };
-  return paymentJson(fields, signPayment(fields, from.secretKey), profile.genesis.hrp);
 }
 
 /** A copy of untrusted JSON, as it arrives over the wire (a fresh object the receiver owns). */

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Block } from '../core/block.js';
 import { validateBranch } from '../core/chain.js';
-import { parseJson, writeJson } from '../core/json.js';
+import { type JsonObject, parseJson, writeJson } from '../core/json.js';
 import { MAX_TARGET } from '../core/ledger/asert.js';
 import { fromHex, paymentJson } from '../core/ledger/codec.js';
 import type { GenesisSpec } from '../core/ledger/genesis.js';
@@ -32,6 +32,25 @@ export interface LabWallet {
   readonly secretKey: Uint8Array;
   readonly publicKey: Uint8Array;
   readonly address: string;
+}
+
+/** A payment's JSON signed by `from` (a wallet signs exactly this), for `chain` (this network's by default). */
+export function signedPayment(
+  profile: LedgerProfile,
+  from: LabWallet,
+  to: string,
+  amount: bigint,
+  options: { nonce?: bigint; fee?: bigint; chain?: string } = {},
+): JsonObject {
+  const fields = {
+    chain: fromHex(options.chain ?? profile.chainId),
+    from: from.publicKey,
+    to: parseAddress(profile.genesis.hrp, to),
+    amount,
+    fee: options.fee ?? 1_000n,
+    nonce: options.nonce ?? 0n,
+  };
+  return paymentJson(fields, signPayment(fields, from.secretKey), profile.genesis.hrp);
 }
 
 /** Address prefix of the lab's network. */
@@ -192,16 +211,9 @@ export class LabWorld {
 
   /** A payment signed by `from`, parsed by the client policy's parser (what `POST /transactions` does). */
   payment(from: LabWallet, to: string, amount: bigint, nonce: bigint, fee = 1000n) {
-    const fields = {
-      chain: fromHex(this.profile.chainId),
-      from: from.publicKey,
-      to: parseAddress(LAB_HRP, to),
-      amount,
-      fee,
-      nonce,
-    };
-    const json = paymentJson(fields, signPayment(fields, from.secretKey), LAB_HRP);
-    return this.profile.parseTransaction(parseJson(writeJson(json)));
+    return this.profile.parseTransaction(
+      parseJson(writeJson(signedPayment(this.profile, from, to, amount, { nonce, fee }))),
+    );
   }
 
   /** Closes every node and deletes its folder. */

@@ -7,11 +7,9 @@
 import type { Block, Transaction } from '../../src/core/block.js';
 import { BranchValidator } from '../../src/core/chain.js';
 import type { JsonNumber, JsonObject } from '../../src/core/json.js';
-import { fromHex, paymentJson } from '../../src/core/ledger/codec.js';
 import { type GenesisSpec, targetForExpectedHashes } from '../../src/core/ledger/genesis.js';
-import { addressOf, parseAddress, publicKeyOf } from '../../src/core/ledger/keys.js';
+import { addressOf, publicKeyOf } from '../../src/core/ledger/keys.js';
 import { createLedgerProfile, type LedgerProfile } from '../../src/core/ledger/ledger-profile.js';
-import { signPayment } from '../../src/core/ledger/transaction.js';
 import { MAX_PROOF, searchProof } from '../../src/core/pow.js';
 import type { ChainView } from '../../src/core/profile.js';
 
@@ -52,24 +50,8 @@ export function testGenesis(
   };
 }
 
-/** A signed payment's JSON. */
-export function pay(
-  profile: LedgerProfile,
-  from: TestWallet,
-  to: string,
-  amount: bigint,
-  options: { fee?: bigint; nonce?: bigint; chain?: string } = {},
-): JsonObject {
-  const fields = {
-    chain: fromHex(options.chain ?? profile.chainId),
-    from: from.publicKey,
-    to: parseAddress(profile.genesis.hrp, to),
-    amount,
-    fee: options.fee ?? 1000n,
-    nonce: options.nonce ?? 0n,
-  };
-  return paymentJson(fields, signPayment(fields, from.secretKey), profile.genesis.hrp);
-}
+/** A signed payment's JSON (the lab's helper: the same fields a wallet signs). */
+export { signedPayment as pay } from '../../src/lab/lab-world.js';
 
 /** Forges the block after `parent` with what the template selects from `pending`, dated `time`. */
 export function forgeBlock(
