@@ -19,6 +19,14 @@
  *    request through `setupRequest`, a warm-up and a calibration run of the same size, then a run
  *    sized to last ~8 s). Also against the bare verify rates of part 1: which verifier the node
  *    process runs shows in them.
+ * 5. A full block: one block of 10,000 transactions (9,999 payments + the reward; issue 13's goal),
+ *    validated the node's way: the precheck (the profile lists the block's signature checks, the
+ *    signature pool verifies them on `os.availableParallelism()` worker threads and this thread
+ *    into the signature cache) then `validateBranch` with the node's verifier (which finds them
+ *    cached); against the single-thread verify rate (`verifySignatureUncached`, OpenSSL with
+ *    noble's verdicts) measured in the same rounds: ratio = (10,000 / time) / (single rate x cores),
+ *    goal 0.8. Also the pool with workers only (this thread waiting), and inline (no pool: what a
+ *    node validated before). Rounds interleaved, medians, the cache emptied before each.
  * 4. Headers-first sync: a fresh node A syncing node B's 10,000-block ledger chain (written into
  *    B's data folder with ChainStore; blocks with only their reward, so this is the sync's own
  *    cost, not signatures) with `POST /nodes/register` + `GET /nodes/resolve`, timed to A's
@@ -34,12 +42,13 @@
  * Environment:
  * - BENCH_QUICK=1: small sizes, a smoke run of ~20 s. The whole run stops (and cleans up) past a
  *   hard limit (300 s, quick 90 s). Everything stays on 127.0.0.1.
- * - BENCH_LEDGER_PARTS=1,2,3,4: the parts to run (1 and 2 share the verify figures).
+ * - BENCH_LEDGER_PARTS=1,2,3,4,5: the parts to run (1 and 2 share the verify figures).
  * - BENCH_LEDGER_CPU_PROF=DIR: every node process started writes a V8 CPU profile into DIR.
  * - BENCH_LEDGER_SYNC_PAYMENT_BLOCKS=n: the sync chain starts with n blocks of 1,000 payments.
  *
  * Usage: node bench/ledger.mjs [--json]   (after `npx tsc -p tsconfig.build.json` or `npm run build`)
- * As a module: `runLedger({ quick, parts, log })` returns the figures, `formatLedger(result)` the table.
+ * As a module: `runLedger({ quick, parts, log })` returns the figures, `formatLedger(result)` the table;
+ * part 5's are `result.block` (`ratio`, `goal`, `single`, `pool.ms`, `inline.ms`: see measureFullBlock).
  */
 
 import { spawn } from 'node:child_process';
@@ -53,7 +62,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sha256 } from '@noble/hashes/sha2.js';
 import autocannon from 'autocannon';
-import { BranchValidator, EMPTY_STATE, HeaderValidator, OverlayState } from '../dist/core/chain.js';
+import { BranchValidator, EMPTY_STATE, HeaderValidator, OverlayState, validateBranch } from '../dist/core/chain.js';
 import { parseJson, writeJson } from '../dist/core/json.js';
 import { clientTxError, decodePayment, fromHex, paymentJson } from '../dist/core/ledger/codec.js';
 import { genesisFileJson, parseGenesis, targetForExpectedHashes } from '../dist/core/ledger/genesis.js';
@@ -97,6 +106,7 @@ const SIZES = {
     syncBlocks: 10_000,
     syncRuns: 2,
     bareRuns: 3,
+    blockRounds: 5, // part 5: rounds of (single rate, inline, pool, pool without this thread)
     hardLimitMs: 300_000,
   },
   quick: {
@@ -112,6 +122,7 @@ const SIZES = {
     syncBlocks: 1_000,
     syncRuns: 1,
     bareRuns: 1,
+    blockRounds: 1,
     hardLimitMs: 90_000,
   },
 };
@@ -219,6 +230,15 @@ function forge(profile, base, paymentLists, miner) {
     view.height++;
   }
   return { blocks, diffs };
+}
+
+/** A block's most transactions (L12), the reward included. */
+const MAX_TXS = 10_000;
+
+/** The first `count` payments of `texts` (every sender's nonce 0, then nonce 1, ...), decoded. */
+function decodedFull(texts, hrp, count) {
+  if (texts.length < count) throw new Error(`${texts.length} payments signed, ${count} needed`);
+  return texts.slice(0, count).map((text) => decodePayment(parseJson(text), hrp, clientTxError));
 }
 
 // ---- worker threads: verify loops, validation loops -------------------------------------------
@@ -542,6 +562,138 @@ async function measureValidation({ workers, verifier, genesisText, blockTexts, r
   return { verifier, blocks: blockTexts.length - 1, txs, oneCore: one, allCores: all };
 }
 
+// ---- 5: a full block, the node's way (precheck on the signature pool, then validateBranch) -------
+
+/** The signature pool and the verifier's cache from this build, or null when it has none. */
+async function loadSignaturePool() {
+  try {
+    const pool = await import('../dist/node/signature-pool.js');
+    const verify = await import('../dist/node/ed25519-verify.js');
+    if (typeof pool.SignaturePool !== 'function' || typeof verify.verifySignatureUncached !== 'function') return null;
+    return { ...pool, ...verify };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One block of `blockText` (MAX_BLOCK_TRANSACTIONS transactions) validated on top of the genesis:
+ * inline (the node's verifier, cache empty), and through the precheck on a pool with and without
+ * this thread's share; the single-thread verify rate of its payments in the same rounds.
+ */
+async function measureFullBlock({ profile, genesisText, blockText, cores, rounds, log }) {
+  const m = await loadSignaturePool();
+  if (!m) {
+    log('  (no signature pool in this build: part 5 skipped)');
+    return null;
+  }
+  const { SignaturePool, createSignaturePrecheck, verifySignatureUncached, sharedSignatureCache } = m;
+  const genesisView = new BranchValidator(profile, null).add([parseJson(genesisText)]).view;
+  const checks = profile.signatureChecks([parseJson(blockText)]);
+  const txs = parseJson(blockText).transactions.length;
+  if (checks.length !== txs - 1) throw new Error(`listed ${checks.length} checks for ${txs - 1} payments`);
+  // The listing timed apart, inside the precheck (the profile's own function, wrapped).
+  let listMs = 0;
+  const timed = Object.create(profile);
+  timed.signatureChecks = (values) => {
+    const t0 = performance.now();
+    const out = profile.signatureChecks(values);
+    listMs = performance.now() - t0;
+    return out;
+  };
+  // pool: the node's precheck (returns once the batch is handed over; validation runs beside the
+  // workers); serial: the precheck awaited until every signature is verified (this thread sharing).
+  const variants = { pool: { overlap: true }, serial: { overlap: false } };
+  const pools = Object.fromEntries(Object.keys(variants).map((k) => [k, new SignaturePool()]));
+  const single = () => {
+    const t0 = performance.now();
+    for (const c of checks) {
+      if (!verifySignatureUncached(c.signature, c.message, c.publicKey))
+        throw new Error('a valid signature was refused');
+    }
+    return (checks.length / (performance.now() - t0)) * 1000;
+  };
+  const inline = () => {
+    sharedSignatureCache.clear();
+    const value = parseJson(blockText);
+    const t0 = performance.now();
+    validateBranch(profile, genesisView, [value]);
+    return { ms: performance.now() - t0 };
+  };
+  const viaPool = async (k) => {
+    const pool = pools[k];
+    sharedSignatureCache.clear();
+    let report = null;
+    const precheck = createSignaturePrecheck(timed, pool, { ...variants[k], onBatch: (r) => (report = r) });
+    const value = parseJson(blockText);
+    const t0 = performance.now();
+    await precheck([value]);
+    const t1 = performance.now();
+    validateBranch(profile, genesisView, [value]);
+    const t2 = performance.now();
+    await pool.idle();
+    if (!report || report.valid !== checks.length)
+      throw new Error(`the pool found ${report?.valid} of ${checks.length} valid`);
+    return { ms: t2 - t0, precheckMs: t1 - t0, listMs, verifyMs: t1 - t0 - listMs, validateMs: t2 - t1, report };
+  };
+  try {
+    // Warm-up (untimed): the workers start, every path is compiled.
+    for (const k of Object.keys(pools)) await viaPool(k);
+    inline();
+    const singles = [];
+    const inlines = [];
+    const runs = { pool: [], serial: [] };
+    // Per round, each figure against the single rate measured just before it (the machine's load
+    // changes within seconds): the ratios are per round, their median reported.
+    const ratios = { pool: [], serial: [], inline: [] };
+    const rateOfRun = (ms) => (txs / ms) * 1000;
+    for (let r = 0; r < rounds; r++) {
+      let one = single();
+      singles.push(one);
+      inlines.push(inline());
+      ratios.inline.push(rateOfRun(inlines.at(-1).ms) / (one * cores));
+      for (const k of Object.keys(variants)) {
+        one = single();
+        singles.push(one);
+        runs[k].push(await viaPool(k));
+        ratios[k].push(rateOfRun(runs[k].at(-1).ms) / (one * cores));
+      }
+      log(
+        `  round ${r + 1}: single ${Math.round(singles.at(-1))}/s, inline ${inlines.at(-1).ms.toFixed(0)} ms, pool ${runs.pool.at(-1).ms.toFixed(0)} ms (precheck ${runs.pool.at(-1).precheckMs.toFixed(0)}, validate ${runs.pool.at(-1).validateMs.toFixed(0)}), serial ${runs.serial.at(-1).ms.toFixed(0)} ms (list ${runs.serial.at(-1).listMs.toFixed(0)}, verify ${runs.serial.at(-1).verifyMs.toFixed(0)}, validate ${runs.serial.at(-1).validateMs.toFixed(0)})`,
+      );
+    }
+    const pick = (list) => [...list].sort((x, y) => x.ms - y.ms)[Math.floor((list.length - 1) / 2)];
+    const singleRate = median(singles);
+    const rateOf = (ms) => (txs / ms) * 1000;
+    const pool = pick(runs.pool);
+    const serial = pick(runs.serial);
+    const inlineRun = pick(inlines);
+    const result = {
+      txs,
+      cores,
+      threads: pools.pool.threads,
+      single: singleRate,
+      singles,
+      goal: 0.8,
+      pool: { ...pool, rate: rateOf(pool.ms) },
+      serial: { ...serial, rate: rateOf(serial.ms) },
+      inline: { ...inlineRun, rate: rateOf(inlineRun.ms) },
+      ratio: median(ratios.pool),
+      ratioSerial: median(ratios.serial),
+      ratioInline: median(ratios.inline),
+      ratios,
+      rounds,
+    };
+    log(
+      `  full block of ${txs} transactions: pool ${pool.ms.toFixed(0)} ms, ratio ${result.ratio.toFixed(2)} (goal ${result.goal}); inline ${inlineRun.ms.toFixed(0)} ms (${result.ratioInline.toFixed(2)}); single verify ${Math.round(singleRate)}/s`,
+    );
+    return result;
+  } finally {
+    for (const pool of Object.values(pools)) await pool.close();
+    sharedSignatureCache.clear();
+  }
+}
+
 // ---- 3: signed ingest against unsigned -------------------------------------------------------
 
 /**
@@ -860,7 +1012,7 @@ async function measureSync({ profile, chain, genesisFile, miner, syncRuns, bareR
 
 export async function runLedger({
   quick = process.env.BENCH_QUICK === '1',
-  parts = (process.env.BENCH_LEDGER_PARTS ?? '1,2,3,4').split(',').map(Number),
+  parts = (process.env.BENCH_LEDGER_PARTS ?? '1,2,3,4,5').split(',').map(Number),
   log = () => {},
 } = {}) {
   const size = quick ? SIZES.quick : SIZES.full;
@@ -890,7 +1042,9 @@ export async function runLedger({
     const chain = fromHex(profile.chainId);
     const recipients = wallets.map((w) => parseAddress(hrp, w.address));
     const texts = [];
-    for (let nonce = 0; nonce < Math.max(size.nonces, size.blocks); nonce++) {
+    // Part 5's block takes nonces 0..9 of every sender (9,999 payments).
+    const nonceCount = Math.max(size.nonces, size.blocks, part.has(5) ? 10 : 0);
+    for (let nonce = 0; nonce < nonceCount; nonce++) {
       for (let i = 0; i < SENDERS; i++) {
         const fields = {
           chain,
@@ -962,6 +1116,26 @@ export async function runLedger({
     }
     await Promise.all(workers.map((w) => w.terminate()));
 
+    let block = null;
+    if (part.has(5) && fast) {
+      log('5. a full block: precheck on the signature pool + validateBranch, against the single verify rate');
+      t = performance.now();
+      const full = decodedFull(texts, hrp, MAX_TXS - 1);
+      const fullChain = forge(profile, base, [full], miner);
+      const blockText = writeJson(fullChain.blocks[1].json);
+      log(
+        `  forged a block of ${full.length + 1} transactions (${(blockText.length / 1e6).toFixed(2)} MB) in ${((performance.now() - t) / 1000).toFixed(2)} s`,
+      );
+      block = await measureFullBlock({
+        profile,
+        genesisText: writeJson(genesis.json),
+        blockText,
+        cores,
+        rounds: size.blockRounds,
+        log,
+      });
+    }
+
     if (part.has(3)) log('3. signed ingest against unsigned');
     const ingest = !part.has(3)
       ? null
@@ -1012,6 +1186,7 @@ export async function runLedger({
       validation,
       ingest,
       sync,
+      block,
       totalMs: performance.now() - started,
       load: { start: loadAtStart, end: loadavg()[0] },
     };
@@ -1091,6 +1266,35 @@ export function formatLedger(r) {
       );
     }
   }
+  const b = r.block;
+  if (b) {
+    const goalRate = b.goal * b.single * b.cores;
+    row(`full block: verify 1 thread (OpenSSL, noble's verdicts)`, `${int(b.single)} /s`, '', '');
+    row(
+      `full block of ${int(b.txs)} tx: precheck (pool, ${b.threads} workers) + validateBranch beside it`,
+      `${secs(b.pool.ms)} (${int(b.pool.rate)} tx/s)`,
+      `single x ${b.cores} cores: ${int(b.single * b.cores)} tx/s (goal ${b.goal}: ${int(goalRate)} tx/s)`,
+      `${b.ratio.toFixed(2)} (goal ${b.goal})`,
+    );
+    row(
+      '  ...list + hand over / validate (verifying its share)',
+      `${b.pool.precheckMs.toFixed(0)} / ${b.pool.validateMs.toFixed(0)} ms`,
+      `${int(b.pool.report.inWorkers)} verified in workers, ${int(b.pool.report.inline)} here`,
+      '',
+    );
+    row(
+      `  ...precheck awaited (workers + this thread), then validate`,
+      `${secs(b.serial.ms)} (${int(b.serial.rate)} tx/s)`,
+      `list ${b.serial.listMs.toFixed(0)} / verify ${b.serial.verifyMs.toFixed(0)} / validate ${b.serial.validateMs.toFixed(0)} ms`,
+      b.ratioSerial.toFixed(2),
+    );
+    row(
+      `  ...inline only (no pool)`,
+      `${secs(b.inline.ms)} (${int(b.inline.rate)} tx/s)`,
+      '',
+      b.ratioInline.toFixed(2),
+    );
+  }
   const s = r.sync;
   if (s) {
     row(
@@ -1130,6 +1334,11 @@ export function formatLedger(r) {
     const bad = i.signed.answered - i.signed.accepted;
     notes.push(
       `- ingest: autocannon, ${i.connections} connections, one distinct body per request through setupRequest (the client shares the machine's cores with the node); a warm-up and a calibration run of ${int(i.warm)} requests each, then a run sized from the calibration's rate to last ~${i.seconds} s. Signed: ${int(i.signed.amount)} requests in ${i.signed.seconds.toFixed(1)} s, ${i.signed.accepted} x 202${bad > 0 ? `, ${bad} other answers ${JSON.stringify(i.signed.statuses)}` : ''}, ${i.signed.errors} errors, p50 ${i.signed.p50} ms, p99 ${i.signed.p99} ms; the node's mempool then held ${i.signed.pending} (warm-up and calibration included). Unsigned: ${int(i.unsigned.amount)} requests in ${i.unsigned.seconds.toFixed(1)} s, ${i.unsigned.accepted} x 201, ${i.unsigned.errors} errors, p50 ${i.unsigned.p50} ms, p99 ${i.unsigned.p99} ms.`,
+    );
+  }
+  if (b) {
+    notes.push(
+      `- full block: one block of ${int(b.txs)} transactions (nonces 0..9 of ${r.senders} senders) on the genesis, parsed JSON (parse not timed), ${b.rounds} interleaved rounds (median; the signature cache emptied before each): single = verifySignatureUncached over its payments on this thread (rounds: ${b.singles.map((x) => int(x)).join(', ')} /s); ratio = (${int(b.txs)} / time) / (single x ${b.cores} cores), per round with the single rate measured just before, median of rounds (pool: ${b.ratios.pool.map((x) => x.toFixed(2)).join(', ')}; awaited: ${b.ratios.serial.map((x) => x.toFixed(2)).join(', ')}; inline: ${b.ratios.inline.map((x) => x.toFixed(2)).join(', ')}). list = profile.signatureChecks, verify = the pool, validate = validateBranch (with the pool: finding verdicts cached or in the batch, or verifying the checks no worker reached yet).`,
     );
   }
   if (s) {

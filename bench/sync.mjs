@@ -17,7 +17,9 @@
  * Every node runs `--difficulty 2` (the chain is built in-process with the core at difficulty 2
  * and written into A's data folder with ChainStore, under the identity the node is started with).
  *
- * Usage: node bench/sync.mjs [--blocks 20000] [--short 2000] [--runs 5 (fresh syncs and /chain downloads)] [--json]
+ * Usage: node bench/sync.mjs [--blocks 20000] [--short 2000] [--runs 5 (fresh syncs and /chain downloads)]
+ *   [--fresh-only (part 1 only)] [--cpu-prof DIR (each fresh node B writes a V8 CPU profile into DIR)]
+ *   [--node-import FILE (each fresh node B runs `node --import FILE`: a measurement hook)] [--json]
  */
 
 import { spawn } from 'node:child_process';
@@ -189,13 +191,14 @@ function startProxy(targetPort) {
 // ---- nodes -------------------------------------------------------------------------------
 
 /** Starts `blockforge node` on 127.0.0.1 at difficulty 2; resolves once it is listening. */
-async function startNode({ dataDir, args = [], name, logLevel = 'warn' }) {
+async function startNode({ dataDir, args = [], name, logLevel = 'warn', nodeFlags = [] }) {
   const port = await freePort();
   const url = `http://${HOST}:${port}`;
   const spawnedAt = performance.now();
   const proc = spawn(
     process.execPath,
     [
+      ...nodeFlags,
       CLI,
       'node',
       '--host',
@@ -307,9 +310,14 @@ async function height(node) {
 /** Polls `node`'s height every `everyMs` until it is at least `target`; returns when, or throws. */
 async function waitHeight(node, target, { everyMs = SYNC_POLL_MS, limitMs = WAIT_LIMIT_MS } = {}) {
   const started = performance.now();
+  // The slowest poll answer: how long the node kept a client waiting (the event loop held by a
+  // sync's validation or adoption shows here).
+  let slowestMs = 0;
   for (let polls = 0; polls < Math.ceil(limitMs / everyMs) + 10; polls++) {
+    const asked = performance.now();
     const h = await height(node);
-    if (h >= target) return { at: performance.now(), height: h, polls };
+    slowestMs = Math.max(slowestMs, performance.now() - asked);
+    if (h >= target) return { at: performance.now(), height: h, polls, slowestMs };
     if (performance.now() - started > limitMs) break;
     await sleep(everyMs);
   }
@@ -363,7 +371,7 @@ const median = (values) => {
 // ---- the three measurements ----------------------------------------------------------------
 
 /** 1. A fresh node syncing `a`'s chain through `proxy`, against the tutorial's full download. */
-async function freshSync({ proxy, profile, blocks, runs, log }) {
+async function freshSync({ proxy, profile, blocks, runs, log, cpuProf, nodeImport }) {
   // The tutorial-style baseline first: GET /chain through the proxy, parse, validate (best-effort
   // fair: median of runs, the first of which also warms A's /chain path).
   const baseline = [];
@@ -382,13 +390,28 @@ async function freshSync({ proxy, profile, blocks, runs, log }) {
       dataDir: tempDir(`fresh-b${k}`),
       args: ['--peer', proxy.url],
       name: `B${k} (fresh)`,
+      // Written when B exits (SIGTERM is a clean exit): open it in Chrome DevTools or speedscope.
+      nodeFlags: [
+        ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', `fresh-b${k}.cpuprofile`] : []),
+        ...(nodeImport ? ['--import', nodeImport] : []),
+      ],
     });
     const done = await waitHeight(b, blocks, { everyMs: SYNC_POLL_MS, limitMs: WAIT_LIMIT_MS });
     const bytes = proxy.bytes;
     const connections = proxy.connections;
-    if (process.env.BENCH_SYNC_DEBUG) log(`    requests: ${proxy.requests.join(' | ')}`);
+    if (process.env.BENCH_SYNC_DEBUG) {
+      log(`    requests: ${proxy.requests.join(' | ')}`);
+      // The sync's window in Unix ms, to line up with what a --node-import hook records.
+      log(
+        `    window: ${performance.timeOrigin + (proxy.firstAt || b.readyAt)} .. ${performance.timeOrigin + done.at}`,
+      );
+    }
     const fromFirstRequest = done.at - (proxy.firstAt || b.readyAt);
     const fromSpawn = done.at - b.spawnedAt;
+    await b.stop();
+    // A /chain download right after each sync: on a shared, noisy machine a ratio is only fair
+    // between two measurements taken under the same load.
+    const paired = await tutorialDownload(proxy, profile);
     syncs.push({
       fromFirstRequest,
       fromSpawn,
@@ -396,14 +419,17 @@ async function freshSync({ proxy, profile, blocks, runs, log }) {
       bytes,
       connections,
       polls: done.polls,
+      slowestPollMs: done.slowestMs,
+      pairedChainMs: paired.ms,
+      ratio: fromFirstRequest / paired.ms,
     });
     log(
-      `  fresh sync ${k + 1}/${runs}: ${(fromFirstRequest / 1000).toFixed(3)} s from B's first request to A (${(fromSpawn / 1000).toFixed(3)} s from spawn), ${mb(bytes)} over ${connections} connections`,
+      `  fresh sync ${k + 1}/${runs}: ${(fromFirstRequest / 1000).toFixed(3)} s from B's first request to A (${(fromSpawn / 1000).toFixed(3)} s from spawn), ${mb(bytes)} over ${connections} connections; /chain right after: ${(paired.ms / 1000).toFixed(3)} s (${ratio(fromFirstRequest, paired.ms)})`,
     );
-    await b.stop();
   }
-  const sync = syncs.sort((x, y) => x.fromFirstRequest - y.fromFirstRequest)[Math.floor(syncs.length / 2)];
-  return { blocks, baseline: base, cold, baselines: baseline, sync, syncs };
+  const sync = [...syncs].sort((x, y) => x.fromFirstRequest - y.fromFirstRequest)[Math.floor(syncs.length / 2)];
+  const pairedRatio = median(syncs.map((x) => x.ratio));
+  return { blocks, baseline: base, cold, baselines: baseline, sync, syncs, pairedRatio };
 }
 
 /** 2. B one block behind A catching up with /nodes/resolve, at A's current length. */
@@ -566,6 +592,23 @@ async function propagation({ chainBlocks, length, runs, log }) {
   }
 }
 
+/** Part 1 alone (`--fresh-only`): every run, so ratios come from one run of the machine. */
+function formatFresh(r) {
+  const f = r.fresh;
+  const lines = f.syncs.map(
+    (s, k) =>
+      `  run ${k + 1}: sync ${secs(s.fromFirstRequest)}, /chain right after ${secs(s.pairedChainMs)}: ${ratio(s.fromFirstRequest, s.pairedChainMs)}; ${mb(s.bytes)}, ${s.connections} connections; slowest /peer/status answer during the sync ${msText(s.slowestPollMs)}`,
+  );
+  return [
+    `Fresh sync of ${r.blocks} blocks (${r.profile}, --difficulty ${r.difficulty}), median ${secs(f.sync.fromFirstRequest)} against /chain download+parse+validate median ${secs(f.baseline.ms)} (fetch ${msText(f.baseline.fetchMs)}, parse ${msText(f.baseline.parseMs)}, validate ${msText(f.baseline.validateMs)}): ${ratio(f.sync.fromFirstRequest, f.baseline.ms)}`,
+    `  /chain runs: ${f.baselines.map((b) => secs(b.ms)).join(', ')}`,
+    ...lines,
+    `  median of the paired ratios: ${f.pairedRatio.toFixed(2)}x`,
+    `  bytes: sync ${mb(f.sync.bytes)}, /chain ${mb(f.baseline.bytes)}`,
+    `(whole run ${secs(r.totalMs)})`,
+  ].join('\n');
+}
+
 // ---- the run -----------------------------------------------------------------------------
 
 const mb = (bytes) =>
@@ -581,6 +624,9 @@ export async function runSync({
   behindRuns = 5,
   lineRuns = 9,
   lineLength = 50,
+  freshOnly = false,
+  cpuProf = null,
+  nodeImport = null,
   log = () => {},
 } = {}) {
   if (!(short < blocks) || blocks < lineLength)
@@ -602,7 +648,13 @@ export async function runSync({
   const proxyLong = await startProxy(aLong.port);
 
   log(`1. fresh sync of ${blocks} blocks`);
-  out.fresh = await freshSync({ proxy: proxyLong, profile, blocks, runs, log });
+  out.fresh = await freshSync({ proxy: proxyLong, profile, blocks, runs, log, cpuProf, nodeImport });
+  if (freshOnly) {
+    await aLong.stop();
+    proxyLong.close();
+    out.totalMs = performance.now() - started;
+    return out;
+  }
 
   log('2. one block behind, /nodes/resolve');
   const aShort = await startNode({ dataDir: dirShort, name: `A (${short} blocks)` });
@@ -635,6 +687,7 @@ export async function runSync({
 }
 
 export function formatSync(r) {
+  if (!r.behindShort) return formatFresh(r);
   const rows = [];
   const row = (what, ours, tutorial, ratioText) => rows.push([what, ours, tutorial, ratioText]);
   const speed = (ours, base) => (base >= ours ? `${ratio(base, ours)} faster` : `${ratio(ours, base)} slower`);
@@ -645,6 +698,7 @@ export function formatSync(r) {
     secs(f.baseline.ms),
     speed(f.sync.fromFirstRequest, f.baseline.ms),
   );
+  row('  each sync against a /chain download right after it', '', '', `median ${f.pairedRatio.toFixed(2)}x`);
   row(
     `fresh sync of ${r.blocks} blocks: bytes`,
     mb(f.sync.bytes),
@@ -687,7 +741,7 @@ export function formatSync(r) {
     line(['', 'blockforge sync', 'tutorial /chain', 'ratio']),
     ...rows.map(line),
     '',
-    `- fresh sync: B started empty with --peer <proxy of A>, timed from its first request to A until its /peer/status says ${r.blocks} (median of ${f.syncs.length}; ${secs(f.sync.fromSpawn)} counting B's process start); ${f.sync.connections} connections (hello, status, locate, ${pages} page${pages === 1 ? '' : 's'} of 500). B also stores the chain in SQLite; the tutorial-style baseline (GET /chain through the proxy, parseJson, validateChainResponse in this process, median of ${f.baselines.length}) stores nothing: fetch ${msText(f.baseline.fetchMs)}, parse ${msText(f.baseline.parseMs)}, validate ${msText(f.baseline.validateMs)} (the first, cold download: ${secs(f.cold.ms)}). Both end with a fully validated chain.`,
+    `- fresh sync: B started empty with --peer <proxy of A>, timed from its first request to A until its /peer/status says ${r.blocks} (median of ${f.syncs.length}; ${secs(f.sync.fromSpawn)} counting B's process start); ${f.sync.connections} connections (hello, status, locate, then ${pages} page${pages === 1 ? '' : 's'} of 500, up to 4 in flight on connections kept for the sync). B also stores the chain in SQLite; the tutorial-style baseline (GET /chain through the proxy, parseJson, validateChainResponse in this process, median of ${f.baselines.length}) stores nothing: fetch ${msText(f.baseline.fetchMs)}, parse ${msText(f.baseline.parseMs)}, validate ${msText(f.baseline.validateMs)} (the first, cold download: ${secs(f.cold.ms)}). Both end with a fully validated chain.`,
     `- one block behind: B (--no-auto-sync) catches up with GET /nodes/resolve after A's GET /mine (median of ${bs.samples.length}); bytes through the proxy: ${bs.bytes} B at ${bs.length} blocks, ${bl.bytes} B at ${bl.length} blocks (x${(bl.bytes / bs.bytes).toFixed(2)} for ${(bl.length / bs.length).toFixed(1)}x the chain; a full /chain grows x${(bl.chain.bytes / bs.chain.bytes).toFixed(2)}).`,
     `  The call's time includes its tutorial answer, the whole chain (${mb(bs.responseBytes)} at ${bs.length}, ${mb(bl.responseBytes)} at ${bl.length}), which grows with the chain: the control (a second /nodes/resolve, nothing to fetch, ${bs.noopBytes} / ${bl.noopBytes} B through the proxy) takes ${msText(bs.noopMs)} / ${msText(bl.noopMs)}. The catch-up itself, from sending the call to B's "resolve finished" log line (after the fetch, validation and the SQLite commit, before the answer is built; 1 ms resolution), is ${bs.workMs} ms at ${bs.length} and ${bl.workMs} ms at ${bl.length} blocks (a no-op resolve: ${bs.noopWorkMs} / ${bl.noopWorkMs} ms).`,
     `- propagation of one block across five nodes in a line (node i --peer node i-1, --sync-interval 60, so only the push moves it; a tutorial node has no push and learns of a block only on /nodes/resolve), ${L.runs} runs: median ${msText(L.fromMineAnswer)} from node 1's /mine answer to node 5's new height (min ${msText(L.min)}, max ${msText(L.max)}; ${msText(L.fromMineRequest)} from the /mine request, whose own median is ${msText(L.mineMs)}), ~${msText(L.fromMineAnswer / 4)} per hop; node 5 polled every ${PROPAGATION_POLL_MS} ms.`,
@@ -717,6 +771,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       blocks: intArg('--blocks', 20_000),
       short: intArg('--short', 2_000),
       runs: intArg('--runs', 5),
+      freshOnly: argv.includes('--fresh-only'),
+      cpuProf: argv.includes('--cpu-prof') ? argv[argv.indexOf('--cpu-prof') + 1] : null,
+      nodeImport: argv.includes('--node-import') ? argv[argv.indexOf('--node-import') + 1] : null,
       log: json ? () => {} : (line) => console.log(line),
     });
     console.log(json ? JSON.stringify(result) : `\n${formatSync(result)}`);

@@ -6,7 +6,10 @@ with the tutorial's three `print` calls per block (stdout sent to os.devnull whi
 identical but without them. `seed` is the blog post's version, `master` the repository's later one.
 
 Usage: python3 tutorial-valid-chain.py FILE [--profile seed|master] [--repeat N] [--difficulty 4]
-FILE is a saved `/chain` response ({"chain": [...], "length": n}). Prints one JSON line.
+       python3 tutorial-valid-chain.py FILE --once prints|no-prints
+FILE is a saved `/chain` response ({"chain": [...], "length": n}). Prints one JSON line. With
+`--once`: the script as a whole, as one would run it to check a file (json.load, then valid_chain
+once, with or without its prints), printing `valid` or `invalid` last: timed from outside.
 """
 import argparse
 import contextlib
@@ -123,7 +126,16 @@ def main():
     parser.add_argument('--profile', choices=['seed', 'master'], default='seed')
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--difficulty', type=int, default=4)
+    parser.add_argument('--once', choices=['prints', 'no-prints'])
     args = parser.parse_args()
+    if args.once:
+        with open(args.file, 'rb') as f:
+            response = json.load(f)
+        chain = response['chain'] if isinstance(response, dict) else response
+        blockchain = Blockchain(args.profile, args.difficulty)
+        check = blockchain.valid_chain if args.once == 'prints' else blockchain.valid_chain_no_prints
+        print('valid' if check(chain) else 'invalid')
+        return 0
     if args.repeat < 1:
         parser.error('--repeat must be at least 1')
 

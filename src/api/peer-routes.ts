@@ -202,7 +202,7 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
       ...BODY_JUDGED_BY_HANDLER,
     },
     async (request, reply) => {
-      const status = network.receiveBlock(body(request), request.socket.remoteAddress);
+      const status = await network.receiveBlock(body(request), request.socket.remoteAddress);
       return sendJson(reply, 200, writeJson(fromPlain({ status })));
     },
   );

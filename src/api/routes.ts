@@ -277,7 +277,7 @@ const schemas = {
           mining: { type: 'boolean' },
           last_rate: { type: 'number' },
           threads: { type: 'integer' },
-          kernel: { type: 'string', description: 'proof-of-work kernel: wasm, ts or crypto' },
+          kernel: { type: 'string', description: 'proof-of-work kernel: native, wasm, ts or crypto' },
           hashrate: {
             type: ['integer', 'null'],
             description: 'the --hashrate cap in hashes per second (null: none)',

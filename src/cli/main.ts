@@ -95,7 +95,12 @@ program
   )
   .option('--peer <url>', 'peer to register at start (repeatable)', collect)
   .option('--threads <n>', 'proof-of-work threads (default: one per core)', intOption('--threads', 1, 256))
-  .addOption(new Option('--kernel <name>', 'proof-of-work kernel').choices(KERNEL_NAMES).default('wasm'))
+  .addOption(
+    new Option(
+      '--kernel <name>',
+      'proof-of-work kernel (default: native where built and the CPU has SHA-256 instructions, else wasm)',
+    ).choices(KERNEL_NAMES),
+  )
   .option(
     '--hashrate <rate>',
     'most hashes per second this node mines (2000, 20k, 1.5M; default: no cap)',
@@ -246,7 +251,12 @@ program
   .addOption(new Option('--profile <name>', 'consensus rules').choices(PROFILE_NAMES).default('seed'))
   .option('--difficulty <zeros>', 'leading hex zeros (default 4)', intOption('--difficulty', 1, 64))
   .option('--threads <n>', 'threads (default: one per core)', intOption('--threads', 1, 256))
-  .addOption(new Option('--kernel <name>', 'search kernel').choices(KERNEL_NAMES).default('wasm'))
+  .addOption(
+    new Option(
+      '--kernel <name>',
+      'search kernel (default: native where built and the CPU has SHA-256 instructions, else wasm)',
+    ).choices(KERNEL_NAMES),
+  )
   .option('--json', 'print one JSON line {"proof", "digest", "tries", "seconds", "rate"}')
   .action(async (options: PowOptions) => {
     try {

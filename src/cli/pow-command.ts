@@ -13,7 +13,8 @@ export interface PowOptions {
   profile: string;
   difficulty?: number;
   threads?: number;
-  kernel: KernelName;
+  /** The kernel (default: native where the CPU has SHA instructions, else wasm). */
+  kernel?: KernelName;
   json?: boolean;
 }
 
@@ -37,7 +38,7 @@ export async function runPow(options: PowOptions): Promise<number> {
   }
   const challenge = profile.powChallengeFor(options.lastProof, options.lastHash ?? '');
   const miner = new ProofMiner({
-    kernel: options.kernel,
+    ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   });
   const controller = new AbortController();

@@ -11,7 +11,11 @@ export type ProfileName = (typeof PROFILE_NAMES)[number];
 /** The tutorial's profiles. */
 export const TUTORIAL_PROFILE_NAMES = ['seed', 'master'] as const;
 
-/** Names of the proof-of-work kernels (src/core/pow-kernel.ts). */
-export const KERNEL_NAMES = ['wasm', 'ts', 'crypto'] as const;
+/**
+ * Names of the proof-of-work kernels (src/core/pow-kernel.ts), fastest first. A miner given none runs
+ * `native` where the addon is built and the CPU has SHA-256 instructions, else `wasm`
+ * (src/node/kernels.ts: `defaultKernelName`).
+ */
+export const KERNEL_NAMES = ['native', 'wasm', 'ts', 'crypto'] as const;
 /** A kernel name. */
 export type KernelName = (typeof KERNEL_NAMES)[number];

@@ -6,7 +6,10 @@
  * - `crypto`: node:crypto per attempt (the reference).
  * - `ts`: plain TypeScript SHA-256, the message built once and the proof's decimal digits
  *   incremented in place, blocks after the first precomputed.
- * - `wasm`: the WebAssembly SIMD kernel (assembly/pow.ts), 4 proofs per step; the fastest.
+ * - `wasm`: the WebAssembly SIMD kernel (assembly/pow.ts), 4 proofs per step.
+ * - `native`: the optional C addon (native/) with the CPU's SHA-256 instructions, 2 proofs per step;
+ *   the fastest where it is built and the CPU has them. The core stays pure: the node loads the
+ *   addon and passes it in ({@link NativeScanBinding}).
  *
  * Ranges are split at powers of ten so that, within a piece, every proof has the same number of
  * digits and the message has the same length.
@@ -193,6 +196,93 @@ export function createWasmKernel(module: WebAssembly.Module): PowKernel {
 
   return {
     name: 'wasm',
+    scan(challenge, from, to) {
+      for (const [a, b] of digitSegments(from, to)) {
+        const proof = scanSegment(challenge, a, b);
+        if (proof !== null) return { proof, tries: proof - from + 1 };
+      }
+      return { proof: null, tries: to - from };
+    },
+  };
+}
+
+/**
+ * The native addon's scan, as the core sees it (the node loads the addon, src/node/native.ts). Same
+ * contract as the WebAssembly kernel's `scan`: `message` is the padded message from the block holding
+ * the proof's first digit (`blocks` x 64 bytes), the first proof's digits at `digitPos`, `midstate`
+ * the SHA-256 state after the blocks before it; returns the offset of the first of `count`
+ * consecutive proofs whose digest starts with `difficulty` hex zeros, or -1. The addon throws on an
+ * argument it cannot take (a count past the digit count's last proof among them). `portable` forces
+ * its plain C path (tests).
+ */
+export interface NativeScanBinding {
+  scan(
+    message: Uint8Array,
+    midstate: Uint32Array,
+    blocks: number,
+    digitPos: number,
+    digits: number,
+    count: number,
+    difficulty: number,
+    portable?: boolean,
+  ): number;
+}
+
+/** Most blocks after the midstate the addon takes (native/src: MAX_BLOCKS); longer messages go to `ts`. */
+const NATIVE_MAX_BLOCKS = 32;
+
+/** Options of {@link createNativeKernel}. */
+export interface NativeKernelOptions {
+  /** Run the addon's portable C path even where the CPU has SHA instructions (tests). */
+  readonly portable?: boolean;
+}
+
+/**
+ * The native kernel over a loaded addon. It takes every piece (digits anywhere, proofs below 100,
+ * up to {@link NATIVE_MAX_BLOCKS} blocks after the midstate); longer messages go to the TypeScript
+ * kernel.
+ */
+export function createNativeKernel(binding: NativeScanBinding, options: NativeKernelOptions = {}): PowKernel {
+  const portable = options.portable === true;
+  const fallback = createTsKernel();
+  const w = new Uint32Array(64);
+
+  const scanSegment = (challenge: PowChallenge, from: number, to: number): number | null => {
+    const message = layout(challenge, String(from));
+    // The blocks before the one holding the digits never change: hashed here once (the midstate).
+    const first = Math.floor(message.digitPos / 64);
+    const blocks = message.blocks - first;
+    const digitPos = message.digitPos - first * 64;
+    if (blocks > NATIVE_MAX_BLOCKS) return fallback.scan(challenge, from, to).proof;
+    const midstate = new Uint32Array(SHA256_IV);
+    for (let block = 0; block < first; block++) sha256Compress(midstate, message.bytes, block * 64, w);
+    let start = from;
+    while (start < to) {
+      // The addon counts in 64 bits: a whole piece in one call (the miner's chunks are small anyway).
+      const count = to - start;
+      const bytes = start === from ? message.bytes : layout(challenge, String(start)).bytes;
+      const offset = binding.scan(
+        bytes.subarray(first * 64),
+        midstate,
+        blocks,
+        digitPos,
+        message.digits,
+        count,
+        challenge.difficulty,
+        portable,
+      );
+      if (offset < 0) return null;
+      const found = start + offset;
+      // A digest with the target's leading zeros may still be above the target: go on after it.
+      if (challenge.target === undefined || meetsChallenge(challenge, powDigest(challenge, String(found))))
+        return found;
+      start = found + 1;
+    }
+    return null;
+  };
+
+  return {
+    name: 'native',
     scan(challenge, from, to) {
       for (const [a, b] of digitSegments(from, to)) {
         const proof = scanSegment(challenge, a, b);

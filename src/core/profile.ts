@@ -84,6 +84,16 @@ export interface AccountRules {
   inclusionProof(block: Block, index: number): JsonObject;
 }
 
+/**
+ * One signature a block's validation will verify: `publicKey`'s signature `signature` of `message`.
+ * The byte arrays may be views into one shared buffer (read them, do not keep or change them).
+ */
+export interface SignatureCheck {
+  readonly signature: Uint8Array;
+  readonly message: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
 /** The consensus rules and block-building policy of one kind of chain. Pure: no I/O, no clock. */
 export interface RuleProfile {
   /** Profile name as given on the command line (`seed`, `master`). */
@@ -138,6 +148,16 @@ export interface RuleProfile {
    * again later. Absent: every block is timely.
    */
   checkArrival?(block: Block | BlockHeader, nowSeconds: number): void;
+
+  /**
+   * The signature checks that validating the untrusted block values `values` would make, listed
+   * without validating anything else, so that the node can verify them in bulk (worker threads)
+   * ahead of validation and have the profile's verifier find the verdicts cached. Tolerant and
+   * bounded: a malformed value or transaction is skipped (validation refuses it later), and the
+   * work is linear in the values' size. Validation still verifies every signature itself. Absent: the
+   * profile verifies no signatures.
+   */
+  signatureChecks?(values: readonly JsonValue[]): SignatureCheck[];
 
   /** Header rules, for profiles whose proof of work covers a header (headers-first sync). */
   readonly headers?: HeaderRules;

@@ -15,12 +15,14 @@
 import type { Block, StateDiff, StateView, Transaction } from './block.js';
 import { NO_CHANGES } from './block.js';
 import { canonicalJson, pyString, pyStringBody, sha256Hex } from './canonical.js';
+import type { ChainTextScanner } from './chain-scan.js';
 import { describe } from './describe.js';
 import { BlockforgeError, ChainRuleError, ErrorCode, type ErrorCodeValue } from './errors.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from './json.js';
 import { PROFILE_NAMES, type TUTORIAL_PROFILE_NAMES } from './names.js';
 import { assertDifficulty, type PowChallenge } from './pow.js';
 import type { BlockTemplate, ChainView, RuleProfile } from './profile.js';
+import { tutorialChainScanner } from './tutorial-scan.js';
 
 /** The data that makes one tutorial profile. */
 export interface TutorialProfileSpec {
@@ -78,7 +80,7 @@ export interface TutorialPolicy {
 export const DEFAULT_MAX_BLOCK_BYTES = 4 * 1024 * 1024;
 
 /** A tutorial profile: the generic interface plus the tutorial-only tools of `blockforge pow` and the explorer. */
-export interface TutorialProfile extends RuleProfile {
+export interface TutorialProfile extends RuleProfile, ChainTextScanner {
   /** Leading hex zeros a proof of work needs. */
   readonly difficulty: number;
   /** Whether the proof-of-work message ends with the previous block's hash (master). */
@@ -531,6 +533,18 @@ export function tutorialProfile(
     difficulty,
     powIncludesPreviousHash: spec.powIncludesPreviousHash,
     powChallengeFor,
+    // The same rules, read off the text in one pass (verify, whole /chain texts).
+    ...tutorialChainScanner({
+      difficulty,
+      genesisPreviousHash:
+        typeof spec.genesisPreviousHash === 'string'
+          ? { isString: true, text: spec.genesisPreviousHash }
+          : { isString: false, text: spec.genesisPreviousHash.text },
+      genesisProofText,
+      powIncludesPreviousHash: spec.powIncludesPreviousHash,
+      rewardSender: spec.rewardSender,
+      rewardAmountText,
+    }),
 
     createGenesis(timestampSeconds) {
       const json = blockJson(

@@ -18,6 +18,12 @@ export class Mempool {
   private entries: Entry[] = [];
   /** The same transactions, kept in step: what profiles and readers are given without copying. */
   private list: Transaction[] = [];
+  /**
+   * The entries whose commit is queued (row null), in the order they were added: `committed` looks
+   * only at these, so a commit costs its own batch, not the whole mempool (a scan from the oldest
+   * entry made ingest quadratic: 35 us a request at 50,000 pending).
+   */
+  private queued: Entry[] = [];
   private byteCount = 0;
 
   /** Transactions, oldest first (a live read-only view). */
@@ -36,21 +42,38 @@ export class Mempool {
 
   /** Adds a transaction whose commit is queued. */
   add(tx: Transaction): void {
-    this.entries.push({ tx, row: null });
+    const entry: Entry = { tx, row: null };
+    this.entries.push(entry);
     this.list.push(tx);
+    this.queued.push(entry);
     this.byteCount += tx.canonical.length;
   }
 
   /** Records the storage rows of queued transactions, in the order they were added. */
   committed(txs: readonly Transaction[], rows: readonly number[]): void {
+    const queued = this.queued;
     let k = 0;
-    for (const entry of this.entries) {
-      if (k >= txs.length) break;
-      if (entry.row === null && entry.tx === txs[k]) {
-        entry.row = rows[k] as number;
-        k++;
-      }
+    let j = 0;
+    // Fast path: the batch is the queue's head, in order (a group commit takes everything queued).
+    while (k < txs.length && j < queued.length && (queued[j] as Entry).tx === txs[k]) {
+      (queued[j] as Entry).row = rows[k] as number;
+      k++;
+      j++;
     }
+    if (k === txs.length) {
+      this.queued = j === queued.length ? [] : queued.slice(j);
+      return;
+    }
+    // Otherwise (rare: an entry removed or a batch out of step), each transaction finds its entry.
+    const rest = queued.slice(j);
+    for (; k < txs.length; k++) {
+      const tx = txs[k];
+      const at = rest.findIndex((entry) => entry.tx === tx);
+      if (at < 0) continue;
+      (rest[at] as Entry).row = rows[k] as number;
+      rest.splice(at, 1);
+    }
+    this.queued = rest;
   }
 
   /** Forgets queued transactions whose commit failed. */
@@ -99,6 +122,7 @@ export class Mempool {
   reset(txs: readonly Transaction[], rows: readonly number[]): void {
     this.entries = txs.map((tx, k) => ({ tx, row: rows[k] as number }));
     this.list = [...txs];
+    this.queued = [];
     this.byteCount = 0;
     for (const tx of txs) this.byteCount += tx.canonical.length;
   }
@@ -116,5 +140,9 @@ export class Mempool {
     this.entries = entries;
     this.list = list;
     this.byteCount = bytes;
+    if (this.queued.length > 0) {
+      const kept = new Set(entries);
+      this.queued = this.queued.filter((entry) => kept.has(entry) && entry.row === null);
+    }
   }
 }

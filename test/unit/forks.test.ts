@@ -58,8 +58,12 @@ describe('stale-block store', () => {
     expect(store.seenAt('x')).toBe(10);
     store.add(entry('y', 5), 99);
     expect(store.get('y')?.seenAt).toBe(12);
+    // At least the last 2 are remembered, at most 4: x goes once two newer generations came.
     store.sawActive('z', 13);
+    expect(store.seenAt('x')).toBe(10);
+    store.sawActive('w', 14);
     expect(store.seenAt('x')).toBeNull();
+    expect(store.seenAt('z')).toBe(13);
     expect(store.seenAt('nothing')).toBeNull();
   });
 });

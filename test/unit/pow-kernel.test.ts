@@ -11,13 +11,20 @@ import { checkProof, type PowChallenge, powDigest, searchProof } from '../../src
 import { createTsKernel, digitSegments, type PowKernel } from '../../src/core/pow-kernel.js';
 import { loadKernel } from '../../src/node/kernels.js';
 import { ProofMiner } from '../../src/node/miner.js';
+import { loadNative } from '../../src/node/native.js';
 import { mulberry32 as rng } from '../support/random.js';
 import { vectorList } from '../support/vectors.js';
 
 const WASM_URL = new URL('../../dist/kernel/pow.wasm', import.meta.url);
 const WORKER_URL = new URL('../../dist/node/pow-worker.js', import.meta.url);
 
-const kernels: PowKernel[] = [loadKernel('wasm', WASM_URL), createTsKernel()];
+// The native kernel where the addon is built and the CPU has SHA instructions (native-kernel.test.ts
+// fails when it is missing, and also checks its portable C path).
+const kernels: PowKernel[] = [
+  ...(loadNative()?.features().sha ? [loadKernel('native', WASM_URL)] : []),
+  loadKernel('wasm', WASM_URL),
+  createTsKernel(),
+];
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -120,7 +127,13 @@ describe.each(kernels.map((k) => [k.name, k] as const))('%s kernel', (_name, ker
 });
 
 describe('ProofMiner with the WebAssembly kernel', () => {
-  const miner = new ProofMiner({ threads: 2, workerUrl: WORKER_URL, wasmUrl: WASM_URL, chunkSize: 50_000 });
+  const miner = new ProofMiner({
+    threads: 2,
+    workerUrl: WORKER_URL,
+    wasmUrl: WASM_URL,
+    kernel: 'wasm',
+    chunkSize: 50_000,
+  });
   afterAll(() => miner.close());
 
   it('returns the sequential answer for master-profile challenges at difficulty 4', async () => {

@@ -23,6 +23,11 @@ export interface PaymentFields {
 
 const TAG = new TextEncoder().encode('BFTX1');
 
+/** The first bytes of every signed message, "BFTX1" (a copy: callers may write it into their buffers). */
+export function signedMessageTag(): Uint8Array {
+  return TAG.slice();
+}
+
 /** Bytes of the signed message. */
 export const SIGNED_BYTES = TAG.length + 32 + 32 + ACCOUNT_ID_BYTES + 8 + 8 + 8;
 
@@ -31,22 +36,23 @@ export const MAX_U63 = (1n << 63n) - 1n;
 
 /** The message a payment's sender signs: "BFTX1" || chain || from || to || amount || fee || nonce. */
 export function signedMessage(fields: PaymentFields): Uint8Array {
-  const { chain, from, to } = fields;
+  const { chain, from, to, amount, fee, nonce } = fields;
   if (chain.length !== 32 || from.length !== 32 || to.length !== ACCOUNT_ID_BYTES) {
     throw new RangeError('chain and from are 32 bytes, to is 20');
   }
+  if (amount < 0n || amount > MAX_U63 || fee < 0n || fee > MAX_U63 || nonce < 0n || nonce > MAX_U63) {
+    throw new RangeError('amounts, fees and nonces are 0 .. 2^63 - 1');
+  }
+  // Built twice per payment of a block (its id, its signature): no lists or iterators on the way.
   const out = new Uint8Array(SIGNED_BYTES);
+  out.set(TAG, 0);
+  out.set(chain, 5);
+  out.set(from, 37);
+  out.set(to, 69);
   const view = new DataView(out.buffer);
-  let offset = 0;
-  for (const part of [TAG, chain, from, to]) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  for (const value of [fields.amount, fields.fee, fields.nonce]) {
-    if (value < 0n || value > MAX_U63) throw new RangeError('amounts, fees and nonces are 0 .. 2^63 - 1');
-    view.setBigUint64(offset, value);
-    offset += 8;
-  }
+  view.setBigUint64(89, amount);
+  view.setBigUint64(97, fee);
+  view.setBigUint64(105, nonce);
   return out;
 }
 
