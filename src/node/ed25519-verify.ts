@@ -84,7 +84,13 @@ export function verifySignatureFast(signature: Uint8Array, message: Uint8Array, 
     // In flight first: found by the signature's bytes and compared whole, no hash to compute.
     const flight = cache.tracking > 0 ? cache.flightOf(signature, message, publicKey) : undefined;
     if (flight) return verdictInFlight(flight, () => verifySignatureUncached(signature, message, publicKey));
-    if (cache.size > 0 && cache.has(signatureCacheKey(cache.salt, signature, message, publicKey))) return true;
+    const key = signatureCacheKey(cache.salt, signature, message, publicKey);
+    if (cache.size > 0 && cache.has(key)) return true;
+    // A valid signature checked here (a payment entering the mempool) is remembered: its block is
+    // then validated without checking it again (one SHA-256 of the triple against a verify).
+    const valid = verifySignatureUncached(signature, message, publicKey);
+    if (valid) cache.add(key);
+    return valid;
   }
   return verifySignatureUncached(signature, message, publicKey);
 }

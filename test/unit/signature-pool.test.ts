@@ -193,6 +193,22 @@ describe('the signature pool and its cache', () => {
     },
   );
 
+  it('the node verifier remembers a valid signature it checked inline, never a refused one', () => {
+    sharedSignatureCache.clear();
+    for (const c of cases) {
+      expect(verifySignatureFast(c.check.signature, c.check.message, c.check.publicKey), c.name).toBe(
+        nobleStrict(c.check),
+      );
+      const key = keyOf(sharedSignatureCache, c.check);
+      expect(sharedSignatureCache.has(key), c.name).toBe(nobleStrict(c.check));
+      // Asked again: the same verdict (from the cache when valid).
+      expect(verifySignatureFast(c.check.signature, c.check.message, c.check.publicKey), c.name).toBe(
+        nobleStrict(c.check),
+      );
+    }
+    sharedSignatureCache.clear();
+  });
+
   it('the cache is bounded: a fixed table, lossy when full, never holding a key not added', () => {
     const cache = new SignatureCache({ maxEntries: 100 });
     expect(cache.capacity).toBe(128);
