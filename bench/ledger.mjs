@@ -140,10 +140,15 @@ const median = (values) => {
 const max = (values) => values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
 const min = (values) => values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
 
-/** The node's verifier (OpenSSL-backed, noble's verdicts), or null when this build has none. */
+/**
+ * The node's verifier (OpenSSL-backed, noble's verdicts) without its signature cache, or null when
+ * this build has none: parts 1, 2 and 4 verify the same signatures over and over, which the cache
+ * would answer without verifying.
+ */
 async function loadFastVerifier() {
   try {
     const module = await import('../dist/node/ed25519-verify.js');
+    if (typeof module.verifySignatureUncached === 'function') return module.verifySignatureUncached;
     return typeof module.verifySignatureFast === 'function' ? module.verifySignatureFast : null;
   } catch {
     return null;
@@ -1126,8 +1131,10 @@ export async function runLedger({
       log(
         `  forged a block of ${full.length + 1} transactions (${(blockText.length / 1e6).toFixed(2)} MB) in ${((performance.now() - t) / 1000).toFixed(2)} s`,
       );
+      // The node's own verifier here (with its cache and the pool's batches), as a node runs it.
+      const { verifySignatureFast } = await import('../dist/node/ed25519-verify.js');
       block = await measureFullBlock({
-        profile,
+        profile: createLedgerProfile(spec, { verifySignature: verifySignatureFast }),
         genesisText: writeJson(genesis.json),
         blockText,
         cores,

@@ -58,15 +58,18 @@ export class ChainScanPool {
     const url = options.workerUrl ?? new URL('./chain-scan-worker.js', import.meta.url);
     for (let k = 0; k < threads; k++) {
       const worker = new Worker(url);
-      worker.unref();
       worker.on('message', (reply: ScanReply) => {
         const entry = this.pending.get(reply.id);
         this.pending.delete(reply.id);
+        this.settled(worker);
         entry?.resolve(reply.part);
       });
       // A worker that fails answers nothing: its parts are scanned here (see scan).
       worker.on('error', () => this.dropWorker(worker));
       worker.on('exit', () => this.dropWorker(worker));
+      // After the listeners: adding a 'message' listener refs the worker again (Node 20). Idle
+      // workers are unreferenced; a job refs its worker until it answers (see ask).
+      worker.unref();
       this.workers.push(worker);
     }
   }
@@ -135,9 +138,17 @@ export class ChainScanPool {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, { worker, resolve });
+      // Referenced while it works: a scan awaiting only its workers must keep the process alive.
+      worker.ref();
       const job: ScanJob = { id, bytes, start, stopAt, profile: profile.name, params: profile.params };
       worker.postMessage(job);
     });
+  }
+
+  /** Unreferences `worker` once it has no job left (an idle pool never keeps a process alive). */
+  private settled(worker: Worker): void {
+    for (const entry of this.pending.values()) if (entry.worker === worker) return;
+    worker.unref();
   }
 
   private dropWorker(worker: Worker): void {

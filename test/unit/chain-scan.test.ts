@@ -6,6 +6,7 @@
  * then mutated byte by byte.
  */
 
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashJson, pyString } from '../../src/core/canonical.js';
 import { validateChainResponse } from '../../src/core/chain.js';
@@ -415,18 +416,50 @@ describe('chain scan on worker threads', () => {
     expect(parallel).toEqual(single);
   });
 
-  it('is not fooled by a cut guessed inside a string', async () => {
-    // Senders that look like a block start: a cut may land in them, never at a block boundary.
-    const decoy = ',{"index":';
-    const txs = Array.from({ length: 60 }, (_, k) => [
-      { sender: `${decoy}${k}`, recipient: decoy.repeat(20), amount: num('1') },
-    ]);
+  it('is not fooled by a cut guessed inside a transaction value', async () => {
+    // A string cannot hold `"index"` with raw quotes, but a client's list or object can: a cut
+    // guessed there is no block boundary (those blocks go to the general path, same verdict).
+    const decoy = (k: number): JsonValue => [JsonNumber.int(k), { index: JsonNumber.int(k + 1) }];
+    const txs = Array.from({ length: 60 }, (_, k) => [{ sender: `s${k}`, recipient: decoy(k), amount: num('1') }]);
     const chain = mine(seed, txs as JsonValue[][]);
+    const text = write(envelope(chain), LAYOUTS.compact as Layout);
+    expect(text).toContain(',{"index":');
     for (const threads of [1, 2, 5]) {
-      const { parallel, single } = await both(pool(threads), seed, write(envelope(chain), LAYOUTS.compact as Layout));
+      const { parallel, single } = await both(pool(threads), seed, text);
       expect(single).toMatchObject({ length: chain.length });
       expect(parallel).toEqual(single);
     }
+    // Escaped quotes in strings never look like a block start.
+    const strings = mine(
+      seed,
+      Array.from({ length: 30 }, (_, k) => [{ sender: `,{"index":${k}`, recipient: 'x', amount: num('1') }]),
+    );
+    const { parallel, single } = await both(pool(2), seed, write(envelope(strings), LAYOUTS.compact as Layout));
+    expect(parallel).toEqual(single);
+  });
+
+  it('keeps a process alive while it scans, never when idle (closed or not)', () => {
+    const dist = (path: string): string => JSON.stringify(new URL(`../../dist/${path}`, import.meta.url).href);
+    const idle = `import(${dist('node/chain-scan-pool.js')}).then((m) => { new m.ChainScanPool({ threads: 2 }); })`;
+    const quiet = spawnSync(process.execPath, ['-e', idle], { timeout: 20_000 });
+    expect(quiet.signal).toBeNull();
+    expect(quiet.status).toBe(0);
+    // A script whose only pending work is the pool's: it waits for the answer, then exits.
+    const chain = mine(
+      seed,
+      Array.from({ length: 40 }, () => []),
+    );
+    const text = write(envelope(chain), LAYOUTS.compact as Layout);
+    const busy = `const [m, p] = await Promise.all([import(${dist('node/chain-scan-pool.js')}), import(${dist('core/profiles.js')})]);
+      const pool = new m.ChainScanPool({ threads: 2, minParallelBytes: 0 });
+      const summary = await pool.scan(p.createProfile('seed', { difficulty: 2 }), new TextEncoder().encode(process.argv[1]));
+      console.log(JSON.stringify(summary));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', busy, text], {
+      timeout: 20_000,
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ length: chain.length, scanned: true });
   });
 
   it('answers alone when its workers die', async () => {
