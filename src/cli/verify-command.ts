@@ -23,7 +23,9 @@ export interface VerifyOptions {
 
 /**
  * Files from this size are scanned on every core (src/node/chain-scan-pool.ts). Below it one
- * thread is faster: a worker costs ~40 ms to start, about what scanning 16 MB saves on a second core.
+ * thread is faster: measured in a new process on the 3.4 MB bench chain, a pool's first scan took
+ * 0.5-0.7 s against 0.2-0.3 s on one thread (a worker's start and its cold code); a second core is
+ * expected to pay for that from a few times that size (not measured at 16 MiB).
  */
 const VERIFY_PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 
