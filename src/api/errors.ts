@@ -74,6 +74,8 @@ const STATUS_OF_CODE: Partial<Record<ErrorCodeValue, number>> = {
   [ErrorCode.UriTooLong]: 414,
   [ErrorCode.HeadersTooLarge]: 431,
   [ErrorCode.MethodNotAllowed]: 405,
+  [ErrorCode.AdminTokenRequired]: 401,
+  [ErrorCode.AdminTokenInvalid]: 401,
   [ErrorCode.PeerBanned]: 403,
   [ErrorCode.ChainEnvelope]: 422,
   [ErrorCode.ChainEmpty]: 422,

@@ -11,6 +11,13 @@ import type { NodeServices } from '../node/open-node.js';
 import { ERROR_SCHEMA, sendJson } from './errors.js';
 
 /** Longest list `/nodes/register` takes in one call. */
+/**
+ * Route config of the routes that change what the node does (mine, add or remove peers, resolve):
+ * a node started with `--admin-token` answers them only with `Authorization: Bearer TOKEN`
+ * (server.ts). Reading and submitting transactions stay open, as on a public node.
+ */
+export const ADMIN = { admin: true } as const;
+
 export const MAX_REGISTER_ITEMS = 256;
 
 const REGISTER_ERROR = 'Error: Please supply a valid list of nodes';
@@ -307,7 +314,7 @@ function objectBody(
 export function registerRoutes(app: FastifyInstance, { node, network }: NodeServices): void {
   app.addSchema(transaction);
 
-  app.get('/mine', { schema: schemas.mine }, async (_request, reply) => {
+  app.get('/mine', { schema: schemas.mine, config: ADMIN }, async (_request, reply) => {
     const { block, mining } = await node.mine();
     const out = newJsonObject();
     out.message = 'New Block Forged';
@@ -354,32 +361,40 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
     );
   });
 
-  app.post('/nodes/register', { schema: schemas.register, ...BODY_JUDGED_BY_HANDLER }, async (request, reply) => {
-    const body = objectBody(request.body, ErrorCode.InvalidNodes, `${REGISTER_ERROR} (send {"nodes": [...]})`);
-    const nodes = body.nodes;
-    if (!Array.isArray(nodes)) {
-      throw new BlockforgeError(ErrorCode.InvalidNodes, `${REGISTER_ERROR} ("nodes" must be a list of strings)`, {
-        field: 'nodes',
-      });
-    }
-    if (nodes.length > MAX_REGISTER_ITEMS) {
-      throw new BlockforgeError(ErrorCode.InvalidNodes, `${REGISTER_ERROR} (at most ${MAX_REGISTER_ITEMS} per call)`, {
-        field: 'nodes',
-      });
-    }
-    const strings = nodes.map((item, k) => {
-      if (typeof item !== 'string') {
-        throw new BlockforgeError(ErrorCode.InvalidNodes, `${REGISTER_ERROR} (item ${k + 1} is not a string)`, {
+  app.post(
+    '/nodes/register',
+    { schema: schemas.register, config: ADMIN, ...BODY_JUDGED_BY_HANDLER },
+    async (request, reply) => {
+      const body = objectBody(request.body, ErrorCode.InvalidNodes, `${REGISTER_ERROR} (send {"nodes": [...]})`);
+      const nodes = body.nodes;
+      if (!Array.isArray(nodes)) {
+        throw new BlockforgeError(ErrorCode.InvalidNodes, `${REGISTER_ERROR} ("nodes" must be a list of strings)`, {
           field: 'nodes',
         });
       }
-      return item;
-    });
-    const total = network.registerPeers(strings);
-    return sendJson(reply, 201, writeJson(fromPlain({ message: 'New nodes have been added', total_nodes: total })));
-  });
+      if (nodes.length > MAX_REGISTER_ITEMS) {
+        throw new BlockforgeError(
+          ErrorCode.InvalidNodes,
+          `${REGISTER_ERROR} (at most ${MAX_REGISTER_ITEMS} per call)`,
+          {
+            field: 'nodes',
+          },
+        );
+      }
+      const strings = nodes.map((item, k) => {
+        if (typeof item !== 'string') {
+          throw new BlockforgeError(ErrorCode.InvalidNodes, `${REGISTER_ERROR} (item ${k + 1} is not a string)`, {
+            field: 'nodes',
+          });
+        }
+        return item;
+      });
+      const total = network.registerPeers(strings);
+      return sendJson(reply, 201, writeJson(fromPlain({ message: 'New nodes have been added', total_nodes: total })));
+    },
+  );
 
-  app.get('/nodes/resolve', { schema: schemas.resolve }, async (_request, reply) => {
+  app.get('/nodes/resolve', { schema: schemas.resolve, config: ADMIN }, async (_request, reply) => {
     const outcome = await network.resolve();
     const message = outcome.replaced ? 'Our chain was replaced' : 'Our chain is authoritative';
     const field = outcome.replaced ? 'new_chain' : 'chain';
@@ -440,7 +455,7 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
 
   // Last: server.ts answers a wrong method with the Allow of the first route whose pattern matches
   // the path, and /nodes/resolve and /nodes/register must be found before /nodes/:peer.
-  app.delete('/nodes/:peer', { schema: schemas.removePeer }, async (request, reply) => {
+  app.delete('/nodes/:peer', { schema: schemas.removePeer, config: ADMIN }, async (request, reply) => {
     // Fastify has decoded the parameter: `http%3A%2F%2Fhost%3A5001` arrives as http://host:5001.
     const { peer } = request.params as { peer: string };
     if (!network.removePeer(peer)) {

@@ -4,6 +4,7 @@
  * lossless JSON parser whatever their Content-Type, and validated by the node's rule profile.
  */
 
+import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
@@ -41,6 +42,33 @@ export interface ServerOptions {
    * client gets 408 REQUEST_TIMEOUT and the connection is closed. Default 30 s.
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * The owner's token (`blockforge node --admin-token`): the control routes (config `admin`: mine,
+   * register and remove peers, resolve) answer 401 without `Authorization: Bearer TOKEN`, on every
+   * interface. Absent: every route is open, as in the tutorial.
+   */
+  readonly adminToken?: string;
+}
+
+/** Why an `Authorization` header does not carry the admin token, or null when it does. */
+function adminProblem(
+  header: string | undefined,
+  token: Buffer,
+): { code: typeof ErrorCode.AdminTokenRequired | typeof ErrorCode.AdminTokenInvalid; message: string } | null {
+  const match = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  if (!match) {
+    return {
+      code: ErrorCode.AdminTokenRequired,
+      message:
+        'this node is controlled by its owner: send Authorization: Bearer <the --admin-token it was started with>',
+    };
+  }
+  const given = Buffer.from(match[1] as string, 'utf8');
+  // Compared in constant time (a timing side channel would reveal the token byte by byte).
+  if (given.length !== token.length || !timingSafeEqual(given, token)) {
+    return { code: ErrorCode.AdminTokenInvalid, message: "the admin token is not this node's" };
+  }
+  return null;
 }
 
 /** Indent of pretty-printed answers: 2, as the tutorial's Flask `jsonify` indents (`JSONIFY_PRETTYPRINT_REGULAR`). */
@@ -260,8 +288,17 @@ export async function buildServer(services: NodeServices, options: ServerOptions
     closing = true;
     done();
   });
-  app.addHook('onRequest', (_request, reply, done) => {
+  const adminToken = options.adminToken === undefined ? null : Buffer.from(options.adminToken, 'utf8');
+  app.addHook('onRequest', (request, reply, done) => {
     if (!closing) {
+      if (adminToken !== null && (request.routeOptions.config as { admin?: boolean } | undefined)?.admin === true) {
+        const problem = adminProblem(request.headers.authorization, adminToken);
+        if (problem !== null) {
+          reply.header('www-authenticate', 'Bearer realm="blockforge"');
+          sendError(reply, errorBody(401, problem.code, problem.message));
+          return;
+        }
+      }
       done();
       return;
     }

@@ -17,6 +17,7 @@ import type {
 import { countListOption, probabilityOption, shareListOption } from './lab-options.js';
 import type { NodeCommandOptions } from './node-command.js';
 import {
+  adminTokenOption,
   advertiseOption,
   collect,
   DEFAULT_NODE_URL,
@@ -105,6 +106,11 @@ program
     '--hashrate <rate>',
     'most hashes per second this node mines (2000, 20k, 1.5M; default: no cap)',
     hashrateOption,
+  )
+  .option(
+    '--admin-token <token>',
+    'require Authorization: Bearer TOKEN on the routes that control the node (/mine, /nodes/register, /nodes/resolve, DELETE /nodes/...)',
+    adminTokenOption,
   )
   .option('--peer-timeout <seconds>', 'time limit for each peer request (default 5)', secondsOption('--peer-timeout'))
   .option(

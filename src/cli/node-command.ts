@@ -31,6 +31,8 @@ export interface NodeCommandOptions {
   kernel?: KernelName;
   /** Most hashes per second the miner computes (none: as fast as the threads go). */
   hashrate?: number;
+  /** The owner's token for the control routes (none: every route open, as in the tutorial). */
+  adminToken?: string;
   peerTimeout?: number;
   syncInterval: number;
   autoSync: boolean;
@@ -95,6 +97,7 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   const { node, network } = services;
   const app = await buildServer(services, {
     logger: logger.child({ component: 'http' }, { level: httpLevel > warnLevel ? options.logLevel : 'warn' }),
+    ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
   });
   // Handlers first: a signal that arrives as soon as the ready line is out (a supervisor, a test)
   // must find them installed, or Node's default action kills the node without a clean shutdown.

@@ -25,6 +25,9 @@ export const ErrorCode = {
   UriTooLong: 'URI_TOO_LONG',
   HeadersTooLarge: 'HEADERS_TOO_LARGE',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
+  // A control route of a node started with --admin-token, without it or with another token.
+  AdminTokenRequired: 'ADMIN_TOKEN_REQUIRED',
+  AdminTokenInvalid: 'ADMIN_TOKEN_INVALID',
   BadRequest: 'BAD_REQUEST',
   // Signed transactions (the ledger profile's policy).
   BadSignature: 'BAD_SIGNATURE',

@@ -6,7 +6,36 @@
 import { JsonNumber, type JsonValue, parseJson } from '../../src/core/json.js';
 import { messages } from './i18n.js';
 
-const t = messages('api', { noAnswer: 'the node did not answer ({reason})' }, { noAnswer: '节点没有应答（{reason}）' });
+const t = messages(
+  'api',
+  {
+    noAnswer: 'the node did not answer ({reason})',
+    adminToken: "This node is controlled by its owner. Enter the node's admin token (--admin-token):",
+    adminTokenWrong: "That token is not this node's. Enter the admin token again:",
+  },
+  {
+    noAnswer: '节点没有应答（{reason}）',
+    adminToken: '此节点由其所有者控制。请输入节点的管理令牌（--admin-token）：',
+    adminTokenWrong: '令牌不正确。请重新输入管理令牌：',
+  },
+);
+
+/** Where the admin token is kept: this tab's session only (never written to disk by the page). */
+const TOKEN_KEY = 'blockforge.adminToken';
+
+/** The browser's session storage and prompt (absent where the web modules run under Node tests). */
+const browser = globalThis as {
+  sessionStorage?: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  prompt?: (message: string) => string | null;
+};
+
+function storedToken(): string | null {
+  try {
+    return browser.sessionStorage?.getItem(TOKEN_KEY) ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** The node's error shape: `{statusCode, code, error, message[, field]}`. */
 export class ApiError extends Error {
@@ -35,11 +64,22 @@ export function nodeIdSeen(): string | null {
 
 /** Sends a request; resolves with the body text of a 2xx answer, throws {@link ApiError} otherwise. */
 export async function requestText(path: string, init: RequestInit = {}): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(path, { ...init, headers: { accept: 'application/json', ...init.headers } });
-  } catch (err) {
-    throw new ApiError(0, 'NETWORK', t('noAnswer', { reason: (err as Error).message }));
+  let response = await send(path, init, storedToken());
+  // A control route of a node started with --admin-token: ask for the token once, keep it for this
+  // tab's session, and send the request again with it.
+  for (let ask = 0; ask < 2 && response.status === 401; ask++) {
+    const code = response.headers.get('www-authenticate') === null ? null : await errorCode(response.clone());
+    if (code !== 'ADMIN_TOKEN_REQUIRED' && code !== 'ADMIN_TOKEN_INVALID') break;
+    const token = browser.prompt
+      ? browser.prompt(t(code === 'ADMIN_TOKEN_INVALID' && storedToken() !== null ? 'adminTokenWrong' : 'adminToken'))
+      : null;
+    if (!token) break;
+    try {
+      browser.sessionStorage?.setItem(TOKEN_KEY, token.trim());
+    } catch {
+      // No session storage (a private window's quota): the token is sent this once.
+    }
+    response = await send(path, init, token.trim());
   }
   lastNodeId = response.headers.get(NODE_ID_HEADER) ?? lastNodeId;
   const body = await response.text();
@@ -56,6 +96,24 @@ export async function requestText(path: string, init: RequestInit = {}): Promise
     parsed.message ?? `${response.status} ${response.statusText}`,
     parsed.field,
   );
+}
+
+async function send(path: string, init: RequestInit, token: string | null): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json', ...(init.headers as Record<string, string>) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  try {
+    return await fetch(path, { ...init, headers });
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', t('noAnswer', { reason: (err as Error).message }));
+  }
+}
+
+async function errorCode(response: Response): Promise<string | null> {
+  try {
+    return ((await response.json()) as { code?: string }).code ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** GET (or another method) and parse as plain JSON: for answers that are not hashed. */
