@@ -140,6 +140,26 @@ program
   .action(async (options: NodeCommandOptions) => (await import('./node-command.js')).runNode(options));
 
 program
+  .command('class')
+  .description('start N local nodes wired together (a classroom network on one machine); Ctrl-C stops them all')
+  .showHelpAfterError(hint('class'))
+  .requiredOption('--nodes <n>', 'how many nodes (1 to 50)', intOption('--nodes', 1, 50))
+  .option(
+    '-p, --port <port>',
+    'port of the first node; the others take the next ones',
+    intOption('--port', 1, 65486),
+    5000,
+  )
+  .option('--host <host>', 'address the nodes listen on', '127.0.0.1')
+  .option('--data-dir <dir>', "folder of the nodes' data folders (one per port)", './.blockforge/class')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .addHelpText('after', '\nAny other flag goes to every node as given (--profile, --difficulty, --admin-token, ...).')
+  .action(async (options, command: Command) => {
+    process.exitCode = await (await import('./class-command.js')).runClass(options, command.args);
+  });
+
+program
   .command('verify')
   .description('validate a saved /chain response and say which block breaks which rule')
   .showHelpAfterError(hint('verify'))
