@@ -47,6 +47,26 @@ export function digitSegments(from: number, to: number): [number, number][] {
   return out;
 }
 
+/**
+ * A kernel from its search over one piece of `[from, to)` whose proofs all have the same number of
+ * digits (the smallest valid proof of the piece, or null): pieces in order, the first hit wins.
+ */
+function segmentedKernel(
+  name: KernelName,
+  scanSegment: (challenge: PowChallenge, from: number, to: number) => number | null,
+): PowKernel {
+  return {
+    name,
+    scan(challenge, from, to) {
+      for (const [a, b] of digitSegments(from, to)) {
+        const proof = scanSegment(challenge, a, b);
+        if (proof !== null) return { proof, tries: proof - from + 1 };
+      }
+      return { proof: null, tries: to - from };
+    },
+  };
+}
+
 /** Test of a digest's leading hex zeros on its big-endian 32-bit words. */
 function zerosTest(difficulty: number): (word: (k: number) => number) => boolean {
   const fullWords = difficulty >> 3;
@@ -116,16 +136,7 @@ export function createTsKernel(): PowKernel {
     }
     return null;
   };
-  return {
-    name: 'ts',
-    scan(challenge, from, to) {
-      for (const [a, b] of digitSegments(from, to)) {
-        const proof = scanSegment(challenge, a, b);
-        if (proof !== null) return { proof, tries: proof - from + 1 };
-      }
-      return { proof: null, tries: to - from };
-    },
-  };
+  return segmentedKernel('ts', scanSegment);
 }
 
 /** Exports of the compiled assembly/pow.ts module. */
@@ -194,16 +205,7 @@ export function createWasmKernel(module: WebAssembly.Module): PowKernel {
     return null;
   };
 
-  return {
-    name: 'wasm',
-    scan(challenge, from, to) {
-      for (const [a, b] of digitSegments(from, to)) {
-        const proof = scanSegment(challenge, a, b);
-        if (proof !== null) return { proof, tries: proof - from + 1 };
-      }
-      return { proof: null, tries: to - from };
-    },
-  };
+  return segmentedKernel('wasm', scanSegment);
 }
 
 /**
@@ -281,14 +283,5 @@ export function createNativeKernel(binding: NativeScanBinding, options: NativeKe
     return null;
   };
 
-  return {
-    name: 'native',
-    scan(challenge, from, to) {
-      for (const [a, b] of digitSegments(from, to)) {
-        const proof = scanSegment(challenge, a, b);
-        if (proof !== null) return { proof, tries: proof - from + 1 };
-      }
-      return { proof: null, tries: to - from };
-    },
-  };
+  return segmentedKernel('native', scanSegment);
 }

@@ -169,6 +169,19 @@ const selfError = (): PeerError =>
   new PeerError(ErrorCode.PeerIsSelf, 'this address is this node itself', { misbehaved: false });
 
 /** Parses a peer's answer as Python writes JSON (NaN and Infinity allowed); garbage is misbehaviour. */
+/**
+ * Rethrows `err` from checking a page (headers or blocks) whose first entry is at `first`, as a
+ * moved chain when that entry does not link to the one before it: the peer switched branches
+ * between our requests (an honest node does; on the first page, after answering /peer/locate),
+ * which is no forgery.
+ */
+function throwMovedOr(err: unknown, first: number): never {
+  if (err instanceof ChainRuleError && err.code === ErrorCode.PreviousHashMismatch && err.blockIndex === first) {
+    throw changedDuringSync("the peer's chain changed during the sync; the next round starts again");
+  }
+  throw err;
+}
+
 function parseAnswer(body: string, maxDepth: number): JsonValue {
   try {
     return parseJson(body, { maxDepth, nonFinite: true });
@@ -429,14 +442,7 @@ export const blockforgePeers: PeerKindAdapter = {
         try {
           await inSlices(list, (slice) => headers?.add(slice));
         } catch (err) {
-          if (
-            err instanceof ChainRuleError &&
-            err.code === ErrorCode.PreviousHashMismatch &&
-            err.blockIndex === first
-          ) {
-            throw changedDuringSync("the peer's chain changed during the sync; the next round starts again");
-          }
-          throw err;
+          throwMovedOr(err, first);
         }
         from += list.length;
         // Headers dated too far ahead of our clock end the branch here (policy: their blocks are
@@ -608,17 +614,7 @@ export const blockforgePeers: PeerKindAdapter = {
             }
           }
         } catch (err) {
-          // A page that does not link to the block before it: the peer switched branches between our
-          // requests (an honest node does), not a forgery.
-          // The same on the first page: the peer answered /peer/locate, then moved to another branch.
-          if (
-            err instanceof ChainRuleError &&
-            err.code === ErrorCode.PreviousHashMismatch &&
-            err.blockIndex === first
-          ) {
-            throw changedDuringSync("the peer's chain changed during the sync; the next round starts again");
-          }
-          throw err;
+          throwMovedOr(err, first);
         }
         pageTexts(page.body, validator.result.blocks, first - forkHeight - 1, texts);
         heldBytes -= slot.bytes;

@@ -27,6 +27,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { publicKeyPasses, verifySignatureFast } from '../../src/node/ed25519-verify.js';
+import { le32, leNumber } from '../support/ed25519.js';
 
 const Point = ed25519.Point;
 const L = Point.Fn.ORDER;
@@ -37,19 +38,6 @@ const bytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const concat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
-
-/** 32 little-endian bytes of `n` (which may be >= L: a non-canonical S). */
-function le32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let k = 0; k < 32; k++) out[k] = Number((n >> BigInt(8 * k)) & 0xffn);
-  return out;
-}
-
-function leNumber(b: Uint8Array): bigint {
-  let n = 0n;
-  for (let k = b.length - 1; k >= 0; k--) n = (n << 8n) | BigInt(b[k] as number);
-  return n;
-}
 
 /** The challenge k = SHA-512(R || A || M) mod L, over the bytes as sent. */
 function challenge(r: Uint8Array, a: Uint8Array, msg: Uint8Array): bigint {

@@ -32,6 +32,7 @@ import {
 import { InlineSolver } from '../../src/node/miner.js';
 import { closeNode, openNode } from '../../src/node/open-node.js';
 import { createSignaturePrecheck, SignaturePool } from '../../src/node/signature-pool.js';
+import { le32, leNumber } from '../support/ed25519.js';
 import { tempDir } from '../support/harness.js';
 import { forgeBlock, TEST_GENESIS_TIME, testGenesis } from '../support/ledger.js';
 
@@ -50,16 +51,6 @@ function nobleStrict(c: SignatureCheck): boolean {
 }
 
 const L = ed25519.Point.Fn.ORDER;
-function le32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let k = 0; k < 32; k++) out[k] = Number((n >> BigInt(8 * k)) & 0xffn);
-  return out;
-}
-function leNumber(b: Uint8Array): bigint {
-  let n = 0n;
-  for (let k = b.length - 1; k >= 0; k--) n = (n << 8n) | BigInt(b[k] as number);
-  return n;
-}
 
 /** Named checks where the verifiers' verdicts matter (test/unit/ed25519-agreement.test.ts has them all). */
 function edgeCases(): { name: string; check: SignatureCheck }[] {
