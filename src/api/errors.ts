@@ -52,6 +52,8 @@ export function errorBody(statusCode: number, code: ErrorCodeValue, message: str
  */
 export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCodeValue, number>> = {
   [ErrorCode.MempoolFull]: 10,
+  // Peer exchange refills one answer a second (node/peer-exchange.ts).
+  [ErrorCode.RateLimited]: 1,
 };
 
 /** Sends an error body (as a string, so no response schema can drop its fields). */
@@ -114,6 +116,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCodeValue, number>> = {
   [ErrorCode.MempoolFull]: 503,
   [ErrorCode.Busy]: 503,
   [ErrorCode.TooManyStreams]: 503,
+  [ErrorCode.RateLimited]: 429,
   [ErrorCode.ExplorerNotBuilt]: 503,
   [ErrorCode.Internal]: 500,
 };

@@ -9,6 +9,7 @@ import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { fromPlain, type JsonValue, writeJson } from '../core/json.js';
 import { MAX_PEER_BLOCK_BYTES, PAGE_BYTES } from '../node/limits.js';
 import type { NodeServices } from '../node/open-node.js';
+import { EXCHANGE_BURST, MAX_SHARED_PEERS } from '../node/peer-exchange.js';
 import { MAX_LOCATOR, SYNC_PAGE } from '../node/peer-network.js';
 import { ERROR_SCHEMA, sendJson } from './errors.js';
 import { BODY_JUDGED_BY_HANDLER, errorResponses } from './routes.js';
@@ -87,6 +88,37 @@ export function registerPeerRoutes(app: FastifyInstance, { node, network }: Node
       },
     },
     async (_request, reply) => sendJson(reply, 200, writeJson(network.status())),
+  );
+
+  app.get(
+    '/peer/addresses',
+    {
+      schema: {
+        summary: 'Peer exchange: the blockforge peers this node has reached, so a new node learns the network',
+        description: `At most ${MAX_SHARED_PEERS} peers, most recently seen first; each is checked by the asker (it dials the address and expects that node id) before it becomes a peer. Each remote address may ask ${EXCHANGE_BURST} times at once, then once a second (429 RATE_LIMITED, Retry-After).`,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              peers: {
+                type: 'array',
+                maxItems: MAX_SHARED_PEERS,
+                items: {
+                  type: 'object',
+                  properties: {
+                    address: { type: 'string', description: 'host:port, or https://host:port' },
+                    node_id: { type: 'string' },
+                  },
+                },
+              },
+            },
+            examples: [{ peers: [{ address: '192.168.1.20:5000', node_id: senderExample.node_id }] }],
+          },
+          ...errorResponses({ 429: 'RATE_LIMITED: this address asked too often; wait Retry-After seconds' }),
+        },
+      },
+    },
+    async (request, reply) => sendJson(reply, 200, writeJson(network.sharePeers(request.socket.remoteAddress))),
   );
 
   app.post(

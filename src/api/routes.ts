@@ -465,3 +465,28 @@ export function registerRoutes(app: FastifyInstance, { node, network }: NodeServ
     return sendJson(reply, 200, writeJson(fromPlain({ message: 'Peer removed', total_nodes: total })));
   });
 }
+
+/**
+ * `POST /shutdown`: the owner stops the node (as Ctrl-C does: storage closed cleanly). Registered
+ * only on a node with an admin token, so no one can stop a node whose owner did not set one.
+ */
+export function registerShutdownRoute(app: FastifyInstance, shutdown: () => void): void {
+  app.post(
+    '/shutdown',
+    {
+      schema: {
+        summary: 'Stops the node cleanly (only on a node started with an admin token)',
+        response: {
+          202: { type: 'object', properties: { message: { type: 'string' } } },
+          ...errorResponses({ 401: 'ADMIN_TOKEN_REQUIRED or ADMIN_TOKEN_INVALID' }),
+        },
+      },
+      config: ADMIN,
+    },
+    async (_request, reply) => {
+      // Stopped once the answer is out (a stop first would close the connection under it).
+      reply.raw.once('finish', shutdown);
+      return sendJson(reply, 202, writeJson(fromPlain({ message: 'Shutting down' })));
+    },
+  );
+}

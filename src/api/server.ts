@@ -22,7 +22,7 @@ import { registerExplorer, registerOpenApi } from './explorer.js';
 import { registerLedgerRoutes } from './ledger-routes.js';
 import { registerNetworkRoutes } from './network-routes.js';
 import { registerPeerRoutes } from './peer-routes.js';
-import { registerRoutes } from './routes.js';
+import { registerRoutes, registerShutdownRoute } from './routes.js';
 
 /** Most connections open at once (browsers' event streams are capped at 100 of them). */
 export const MAX_CONNECTIONS = 2_048;
@@ -48,6 +48,8 @@ export interface ServerOptions {
    * interface. Absent: every route is open, as in the tutorial.
    */
   readonly adminToken?: string;
+  /** Stops the node: with an admin token, `POST /shutdown` calls it (no such route without a token). */
+  readonly shutdown?: () => void;
 }
 
 /** Why an `Authorization` header does not carry the admin token, or null when it does. */
@@ -348,6 +350,7 @@ export async function buildServer(services: NodeServices, options: ServerOptions
   // The OpenAPI generator first: it documents only the routes added after it.
   await registerOpenApi(app);
   registerRoutes(app, services);
+  if (options.adminToken !== undefined && options.shutdown) registerShutdownRoute(app, options.shutdown);
   // After the tutorial's: /transactions/new must be found before /transactions/:id (405's Allow).
   registerLedgerRoutes(app, services);
   registerPeerRoutes(app, services);

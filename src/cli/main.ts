@@ -109,8 +109,18 @@ program
   )
   .option(
     '--admin-token <token>',
-    'require Authorization: Bearer TOKEN on the routes that control the node (/mine, /nodes/register, /nodes/resolve, DELETE /nodes/...)',
+    'require Authorization: Bearer TOKEN on the routes that control the node (/mine, /nodes/register, /nodes/resolve, DELETE /nodes/..., POST /shutdown)',
     adminTokenOption,
+  )
+  .option(
+    '--admin-token-file [file]',
+    'as --admin-token, with the token kept in FILE (default: <data-dir>/admin-token), made at first start and printed that once',
+  )
+  .option('--discover', 'find peers on the LAN by mDNS (default for --profile ledger)')
+  .option('--no-discover', 'do not look for peers on the LAN')
+  .option(
+    '--no-peer-exchange',
+    'neither ask peers for the peers they know nor list ours (a fixed topology: a line, a ring)',
   )
   .option('--peer-timeout <seconds>', 'time limit for each peer request (default 5)', secondsOption('--peer-timeout'))
   .option(

@@ -1,7 +1,8 @@
 /** `blockforge node`: runs a node until SIGINT/SIGTERM. */
 
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { buildServer } from '../api/server.js';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 import { newSecretKey } from '../core/ledger/keys.js';
@@ -9,11 +10,13 @@ import { createKeystore, keystoreJson, parseKeystore } from '../core/ledger/keys
 import { isLedgerProfile, type LedgerProfile } from '../core/ledger/ledger-profile.js';
 import type { KernelName } from '../core/pow-kernel.js';
 import { createProfile } from '../core/profiles.js';
+import { type Discovery, startDiscovery } from '../node/discovery.js';
 import { verifySignatureFast } from '../node/ed25519-verify.js';
 import { closeNode, type NodeServices, openNode } from '../node/open-node.js';
 import { readGenesisFile } from './genesis-command.js';
 import { CliError } from './http-client.js';
 import { createLogger, type LogFormat } from './log-format.js';
+import { isAdminToken } from './options.js';
 
 /** Parsed options of `blockforge node`. */
 export interface NodeCommandOptions {
@@ -33,6 +36,15 @@ export interface NodeCommandOptions {
   hashrate?: number;
   /** The owner's token for the control routes (none: every route open, as in the tutorial). */
   adminToken?: string;
+  /**
+   * `--admin-token-file [file]`: the token kept in a file (`true`: `<data dir>/admin-token`), made
+   * at first start and printed that once.
+   */
+  adminTokenFile?: string | true;
+  /** LAN discovery (mDNS); undefined: the profile's default ({@link DISCOVERY_BY_DEFAULT}). */
+  discover?: boolean;
+  /** Peer exchange (`--no-peer-exchange`: false). */
+  peerExchange: boolean;
   peerTimeout?: number;
   syncInterval: number;
   autoSync: boolean;
@@ -42,6 +54,12 @@ export interface NodeCommandOptions {
   /** `auto` (readable on a terminal, JSON lines otherwise), `json` or `pretty`. */
   logFormat: LogFormat;
 }
+
+/**
+ * Profiles whose nodes look for each other on the LAN unless told not to (`--no-discover`). The
+ * tutorial profiles keep the tutorial's behaviour (peers only when registered) unless `--discover`.
+ */
+export const DISCOVERY_BY_DEFAULT: ReadonlySet<string> = new Set(['ledger']);
 
 /** Default data folder: one per port, so two nodes can run side by side from one checkout. */
 export function defaultDataDir(port: number): string {
@@ -55,7 +73,20 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   let services: NodeServices;
   let beneficiary: string | undefined;
   let minerNote = '';
+  let adminToken = options.adminToken;
+  let tokenNote = '';
   try {
+    if (options.adminTokenFile !== undefined) {
+      if (adminToken !== undefined) {
+        throw new BlockforgeError(ErrorCode.InvalidOption, 'give --admin-token or --admin-token-file, not both');
+      }
+      const file = options.adminTokenFile === true ? join(dataDir, 'admin-token') : resolvePath(options.adminTokenFile);
+      const kept = adminTokenFromFile(file);
+      adminToken = kept.token;
+      tokenNote = kept.made
+        ? `admin token (made now, kept in ${file}; printed this once): ${kept.token}`
+        : `admin token: the one in ${file}`;
+    }
     if (options.profile !== 'ledger' && (options.genesis !== undefined || options.minerAddress !== undefined)) {
       throw new BlockforgeError(ErrorCode.InvalidOption, '--genesis and --miner-address are for --profile ledger');
     }
@@ -84,6 +115,7 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
       network: {
         syncIntervalMs: options.syncInterval * 1000,
         banSeconds: options.banSeconds,
+        peerExchange: options.peerExchange,
         ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
       },
     });
@@ -97,11 +129,12 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
   const { node, network } = services;
   const app = await buildServer(services, {
     logger: logger.child({ component: 'http' }, { level: httpLevel > warnLevel ? options.logLevel : 'warn' }),
-    ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+    ...(adminToken === undefined ? {} : { adminToken, shutdown: () => stop('POST /shutdown') }),
   });
   // Handlers first: a signal that arrives as soon as the ready line is out (a supervisor, a test)
   // must find them installed, or Node's default action kills the node without a clean shutdown.
   let stopping = false;
+  let discovery: Discovery | null = null;
   const stop = (signal: string): void => {
     if (stopping) {
       console.error(`${signal} again: exiting now`);
@@ -110,6 +143,7 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     void (async () => {
+      await discovery?.stop();
       await app.close();
       await closeNode(services);
       process.exit(0);
@@ -125,6 +159,12 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
     await closeNode(services);
     fail(err);
   }
+  const discoveryNote = await startLanDiscovery(options, services, logger).then((started) => {
+    discovery = started.discovery;
+    return started.note;
+  });
+  // Before the ready line: whoever waits for that line has the token by then.
+  if (tokenNote) console.log(tokenNote);
   const shown = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   const hostPart = shown.includes(':') ? `[${shown}]` : shown;
   console.log(
@@ -134,8 +174,58 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
       .map(([k, v]) => `, ${k} ${v}`)
       .join('')}, node id ${node.nodeId}, data ${dataDir})${minerNote}${
       options.hashrate === undefined ? '' : `; mining capped at ${options.hashrate} hashes/s`
-    }`,
+    }${discoveryNote}${adminToken === undefined ? '' : '; control routes need the admin token'}`,
   );
+}
+
+/**
+ * Starts LAN discovery when it is on (the flag, else the profile's default) and can work: the
+ * node syncs on its own (not `--no-auto-sync`) and listens beyond loopback (an address announced
+ * on the LAN must reach it). Returns it (or null) and a note for the startup line.
+ */
+async function startLanDiscovery(
+  options: NodeCommandOptions,
+  { node, network }: NodeServices,
+  logger: ReturnType<typeof createLogger>,
+): Promise<{ discovery: Discovery | null; note: string }> {
+  const wanted = options.discover ?? DISCOVERY_BY_DEFAULT.has(node.profile.name);
+  if (!wanted) return { discovery: null, note: '' };
+  if (!options.autoSync) return { discovery: null, note: '; LAN discovery off (--no-auto-sync)' };
+  if (isLoopbackHost(options.host)) {
+    return { discovery: null, note: `; LAN discovery off (listening on ${options.host} only: use --host 0.0.0.0)` };
+  }
+  const discovery = await startDiscovery(
+    { nodeId: node.nodeId, port: options.port, profile: node.profile.name, params: node.profile.params },
+    (address, nodeId) => network.discovered(address, nodeId),
+    logger.child({ component: 'discovery' }),
+  );
+  return { discovery, note: '; finding peers on the LAN (mDNS)' };
+}
+
+/** Whether listening on `host` reaches this machine only. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/**
+ * The admin token kept in `file`: read when it exists (one line, the token's rules), else made
+ * (24 random bytes, base64url: 32 characters) and written readable by the owner only.
+ */
+function adminTokenFromFile(file: string): { token: string; made: boolean } {
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (!isAdminToken(token)) {
+      throw new BlockforgeError(
+        ErrorCode.InvalidOption,
+        `${file} does not hold an admin token (16 to 256 visible ASCII characters on one line): fix or delete it`,
+      );
+    }
+    return { token, made: false };
+  }
+  const token = randomBytes(24).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return { token, made: true };
 }
 
 /**

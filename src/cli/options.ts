@@ -68,19 +68,6 @@ const HASHRATE_UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, 
  * `--hashrate`: hashes per second, a whole number or with a k, M or G suffix (`2000`, `20k`,
  * `1.5M`); the result must be a whole number from 1 to the miner's cap.
  */
-/**
- * `--admin-token`: 16 to 256 visible ASCII characters (it travels in an HTTP header; shorter ones
- * are guessable by anyone on the classroom network who tries).
- */
-export function adminTokenOption(value: string): string {
-  if (!/^[\x21-\x7e]{16,256}$/.test(value)) {
-    throw new InvalidArgumentError(
-      '--admin-token must be 16 to 256 visible ASCII characters, no spaces (for example: openssl rand -hex 16)',
-    );
-  }
-  return value;
-}
-
 export function hashrateOption(value: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)([kKMG]?)$/.exec(value);
   const n = match
@@ -92,4 +79,22 @@ export function hashrateOption(value: string): number {
     );
   }
   return n;
+}
+
+/**
+ * `--admin-token`: 16 to 256 visible ASCII characters (it travels in an HTTP header; shorter ones
+ * are guessable by anyone on the classroom network who tries).
+ */
+export function adminTokenOption(value: string): string {
+  if (!isAdminToken(value)) {
+    throw new InvalidArgumentError(
+      '--admin-token must be 16 to 256 visible ASCII characters, no spaces (for example: openssl rand -hex 16)',
+    );
+  }
+  return value;
+}
+
+/** Whether `value` can be an admin token (see {@link adminTokenOption}). */
+export function isAdminToken(value: string): boolean {
+  return /^[\x21-\x7e]{16,256}$/.test(value);
 }

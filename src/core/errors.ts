@@ -82,6 +82,7 @@ export const ErrorCode = {
   MempoolFull: 'MEMPOOL_FULL',
   Busy: 'BUSY',
   TooManyStreams: 'TOO_MANY_STREAMS',
+  RateLimited: 'RATE_LIMITED',
   ExplorerNotBuilt: 'EXPLORER_NOT_BUILT',
   Internal: 'INTERNAL',
 } as const;

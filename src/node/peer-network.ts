@@ -12,7 +12,9 @@
  * - `POST /peer/locate` `{locator: [{index, hash}, ...]}` -> `{common, height}`
  * - `GET /blocks?from=I&limit=N` -> `{blocks: [...], height}`
  * - `POST /peer/blocks` `{block, sender}`; `POST /peer/transactions` `{id, transaction, sender}`;
- *   `POST /peer/hello` `{sender}`, where `sender` is `{node_id, port, advertise?}`.
+ *   `POST /peer/hello` `{sender}`, where `sender` is `{node_id, port, advertise?}`;
+ * - `GET /peer/addresses` -> `{peers: [{address, node_id}, ...]}`: the peers this node has reached
+ *   (peer exchange, see `peer-exchange.ts`).
  */
 
 import { EventEmitter } from 'node:events';
@@ -25,6 +27,17 @@ import type { NodeEvents } from './node-events.js';
 import { isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
 import { httpTransport, NODE_ID_HEADER, type PeerRequestLimits, type PeerTransport } from './peer-client.js';
 import { PeerError } from './peer-error.js';
+import {
+  CandidateQueue,
+  EXCHANGE_BURST,
+  EXCHANGE_INTERVAL_S,
+  EXCHANGE_REFILL_S,
+  type LearnedVia,
+  MAX_SHARED_PEERS,
+  type PeerCandidate,
+  RateLimiter,
+  readExchangeAnswer,
+} from './peer-exchange.js';
 import {
   blockforgePeers,
   type FetchedBranch,
@@ -82,6 +95,12 @@ export interface NetworkOptions {
   /** Limits on every request to a peer. */
   readonly peerLimits: PeerRequestLimits;
   /**
+   * Whether peers are asked for the peers they know, and told ours (peer exchange; default true).
+   * Off, a node neither asks nor lists (its answer is empty) and learns only the peers that say
+   * hello: with it off everywhere, the topology is what the users registered (a line, a ring).
+   */
+  readonly peerExchange?: boolean;
+  /**
    * How much of a long branch is adopted at once while it is fetched (blocks and bytes of page
    * text); `ADOPT_EVERY_BLOCKS` and `ADOPT_EVERY_BYTES` unless given (tests give smaller parts).
    */
@@ -131,6 +150,21 @@ const VERIFY_RETRY_S = 30;
 
 /** Dial-back checks in flight at once: a flood of hellos cannot make this node dial out without bound. */
 const MAX_VERIFYING = 16;
+
+/**
+ * Candidates (from peer exchange and discovery) checked at once: half the dial-back budget, so the
+ * hellos of nodes that found us still get checked while a long listing is worked through.
+ */
+const MAX_CANDIDATE_CHECKS = MAX_VERIFYING / 2;
+
+/** Peers asked for their peers every {@link HELLO_EVERY_ROUNDS} rounds (besides the registered ones). */
+const EXCHANGES_PER_ROUND = 2;
+
+/**
+ * Below this many peers a node also asks the peers it learns for theirs (a node that knows few is
+ * still finding the network); above it only its registered peers and a few each minute.
+ */
+const FEW_PEERS = 8;
 
 /** Pushes in flight at once, and queued before the oldest are dropped. */
 const PUSH_CONCURRENCY = 8;
@@ -267,6 +301,12 @@ export class PeerNetwork {
   private readonly verifying = new Map<string, Promise<boolean>>();
   /** When an address last failed the dial-back check. */
   private readonly verifyFailed = new Map<string, number>();
+  /** Addresses listed by peers or found on the LAN, waiting for their dial-back check. */
+  private readonly candidates = new CandidateQueue();
+  /** When each peer was last asked for its peers. */
+  private readonly lastExchange = new Map<string, number>();
+  /** Exchange answers per remote address (`/peer/addresses`). */
+  private readonly exchangeLimiter: RateLimiter;
   private timer: NodeJS.Timeout | null = null;
   private readonly pushQueue: (() => Promise<void>)[] = [];
   private pushing = 0;
@@ -293,6 +333,7 @@ export class PeerNetwork {
     };
     this.transport = transport;
     this.registry = new PeerRegistry(this.options.banSeconds, clock);
+    this.exchangeLimiter = new RateLimiter(EXCHANGE_BURST, EXCHANGE_REFILL_S, clock);
     this.context = {
       transport,
       limits: this.options.peerLimits,
@@ -355,6 +396,7 @@ export class PeerNetwork {
     if (this.timer) clearInterval(this.timer);
     for (const off of this.unsubscribe.splice(0)) off();
     this.pushQueue.length = 0;
+    this.candidates.clear();
   }
 
   /** Peer health for `GET /nodes`. */
@@ -459,6 +501,18 @@ export class PeerNetwork {
         if (this.registry.originOf(peer.key) === 'registered' && this.registry.kindOf(peer.key) === 'blockforge') {
           void this.hello(peer);
         }
+      }
+      // A few learned peers are asked for theirs too: a node that joined after our registered
+      // peers last answered is learned within a minute or two, without asking everyone each time.
+      const learned = this.peers.filter(
+        (p) =>
+          this.registry.originOf(p.key) === 'learned' &&
+          this.registry.kindOf(p.key) === 'blockforge' &&
+          this.registry.isAvailable(p.key),
+      );
+      for (let k = 0; k < EXCHANGES_PER_ROUND && learned.length > 0; k++) {
+        const [peer] = learned.splice(Math.floor(Math.random() * learned.length), 1);
+        void this.exchange(peer as PeerAddress);
       }
     }
     const due = this.peers.filter((p) => this.registry.isAvailable(p.key));
@@ -768,9 +822,81 @@ export class PeerNetwork {
         kind: 'blockforge',
         ...(typeof answer.node_id === 'string' ? { nodeId: answer.node_id } : {}),
       });
+      if (this.registry.originOf(peer.key) === 'registered' || this.peers.length < FEW_PEERS) {
+        void this.exchange(peer);
+      }
     } catch (err) {
       if (err instanceof PeerError && err.missingRoute) this.registry.markTutorial(peer.key);
       // Otherwise the next sync round finds out and records the failure.
+    }
+  }
+
+  // ---- peer exchange and discovery -----------------------------------------------------------
+
+  /**
+   * Asks `peer` for the peers it has reached and queues the new ones for their check. At most once
+   * every {@link EXCHANGE_INTERVAL_S} seconds per peer. Advisory: a peer without the route (an older
+   * node), slow or with a malformed answer teaches nothing, and is not blamed for it.
+   */
+  private async exchange(peer: PeerAddress): Promise<void> {
+    const now = this.clock();
+    const last = this.lastExchange.get(peer.key);
+    if (this.stopped || this.options.peerExchange === false) return;
+    if (last !== undefined && now - last < EXCHANGE_INTERVAL_S) return;
+    this.lastExchange.delete(peer.key);
+    if (this.lastExchange.size >= 4 * MAX_SHARED_PEERS) {
+      this.lastExchange.delete(this.lastExchange.keys().next().value as string);
+    }
+    this.lastExchange.set(peer.key, now);
+    let listed: ReturnType<typeof readExchangeAnswer>;
+    try {
+      const response = await this.transport.request(
+        peer,
+        { method: 'GET', path: '/peer/addresses', headers: { [NODE_ID_HEADER]: this.node.nodeId } },
+        this.context.smallLimits,
+      );
+      listed = readExchangeAnswer(parseJsonAnswer(response.body));
+    } catch (err) {
+      this.logger.debug({ peer: peer.key, err: (err as Error).message }, 'peer exchange failed');
+      return;
+    }
+    let queued = 0;
+    for (const { address, nodeId } of listed) if (this.consider({ address, nodeId, via: 'exchange' })) queued++;
+    if (queued > 0) this.logger.debug({ peer: peer.key, listed: listed.length, queued }, 'peers listed');
+    this.checkCandidates();
+  }
+
+  /**
+   * A node found on the LAN (`discovery.ts`): checked by dialing back like any candidate, then
+   * learned and greeted, so it adds us even if it missed our announcement.
+   */
+  discovered(address: PeerAddress, nodeId: string): void {
+    if (this.consider({ address, nodeId, via: 'discovery' })) this.checkCandidates();
+  }
+
+  /** Queues a candidate unless it is us, already a peer, or already waiting. */
+  private consider(candidate: PeerCandidate): boolean {
+    if (this.stopped || candidate.nodeId === this.node.nodeId) return false;
+    if (isSelfAddress(candidate.address, this.options.port, this.selfHosts)) return false;
+    if (this.registry.get(candidate.address.key) || this.registry.findByNodeId(candidate.nodeId)) return false;
+    return this.candidates.push(candidate);
+  }
+
+  /**
+   * Checks waiting candidates, {@link MAX_CANDIDATE_CHECKS} at a time: each one that answers as the
+   * node it was listed as becomes a learned peer (bounded by {@link MAX_LEARNED_PEERS}, never taking
+   * a registered peer's place) and gets a hello, so it learns us back.
+   */
+  private checkCandidates(): void {
+    while (!this.stopped && this.candidates.size > 0 && this.verifying.size < MAX_CANDIDATE_CHECKS) {
+      const candidate = this.candidates.shift() as PeerCandidate;
+      const { address, nodeId, via } = candidate;
+      if (this.registry.get(address.key) || this.registry.findByNodeId(nodeId)) continue;
+      void this.verify(address, nodeId, via)
+        .then((ok) => {
+          if (ok && this.registry.originOf(address.key) === 'learned') return this.hello(address);
+        })
+        .finally(() => this.checkCandidates());
     }
   }
 
@@ -789,6 +915,29 @@ export class PeerNetwork {
       tip: this.node.tip.hash,
       genesis: (chain[0] as Block).hash,
     }) as JsonObject;
+  }
+
+  /**
+   * `/peer/addresses` (peer exchange): the blockforge peers this node has reached and not given up
+   * on (status ok: seen, not failing, banned or on other rules), each with its node id, most
+   * recently seen first, at most {@link MAX_SHARED_PEERS}. Each remote address gets
+   * {@link EXCHANGE_BURST} answers, then one a second: RATE_LIMITED beyond.
+   */
+  sharePeers(remote: string | undefined): JsonObject {
+    if (!this.exchangeLimiter.take(remote ?? 'unknown')) {
+      throw new BlockforgeError(
+        ErrorCode.RateLimited,
+        `too many peer exchanges from ${remote ?? 'this address'}: ${EXCHANGE_BURST} at once, then one every ${EXCHANGE_REFILL_S} s`,
+      );
+    }
+    if (this.options.peerExchange === false) return fromPlain({ peers: [] }) as JsonObject;
+    const peers = this.registry
+      .health()
+      .filter((h) => h.status === 'ok' && h.kind === 'blockforge' && h.nodeId !== null)
+      .sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
+      .slice(0, MAX_SHARED_PEERS)
+      .map((h) => ({ address: h.address, node_id: h.nodeId as string }));
+    return fromPlain({ peers }) as JsonObject;
   }
 
   /** `/peer/locate`: the highest locator entry whose block we have, and our height. */
@@ -925,7 +1074,7 @@ export class PeerNetwork {
    * Dials `address` back and learns it as a peer if it answers `/peer/status` as node `nodeId`.
    * One check per address at a time; an address that failed is not checked again for a while.
    */
-  private verify(address: PeerAddress, nodeId: string): Promise<boolean> {
+  private verify(address: PeerAddress, nodeId: string, via: LearnedVia = 'hello'): Promise<boolean> {
     // Keyed by the claim, address and node id: a stranger claiming an honest address with another
     // id must not stop that address's own hellos from being checked.
     const claimKey = `${address.key} ${nodeId}`;
@@ -960,7 +1109,7 @@ export class PeerNetwork {
       if (this.registry.count('learned') >= MAX_LEARNED_PEERS && !this.evictLearnedFor(height)) return false;
       this.registry.track(address, 'learned');
       this.registry.succeeded(address.key, { kind: 'blockforge', height, nodeId });
-      this.logger.info({ peer: address.key }, 'peer learned');
+      this.logger.info({ peer: address.key, via }, 'peer learned');
       this.events.emit('peers', { peers: this.peers.map((p) => p.key) });
       return true;
     })().finally(() => this.verifying.delete(claimKey));

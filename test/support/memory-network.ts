@@ -106,6 +106,8 @@ export interface MemoryNetworkOptions {
   readonly startTime?: number;
   /** Who every node's rewards pay (a ledger needs an address); each node's id when omitted. */
   readonly beneficiary?: string;
+  /** Whether nodes ask each other for peers (default true); off, the topology is the registrations. */
+  readonly peerExchange?: boolean;
 }
 
 /** Turns with nothing in flight and nothing changing before {@link MemoryNetwork.settle} returns. */
@@ -119,6 +121,7 @@ export class MemoryNetwork {
   readonly log: ExchangeRecord[] = [];
   private readonly banSeconds: number;
   private readonly beneficiary: string | undefined;
+  private readonly peerExchange: boolean;
   private time: number;
   private readonly nodes = new Map<string, MemoryNode & { services: NodeServices; dataDir: string }>();
   private readonly liars = new Map<string, LiarHandler>();
@@ -132,6 +135,7 @@ export class MemoryNetwork {
     this.profile = options.profile ?? createProfile('seed', { difficulty: 1 });
     this.banSeconds = options.banSeconds ?? 300;
     this.beneficiary = options.beneficiary;
+    this.peerExchange = options.peerExchange ?? true;
     this.time = options.startTime ?? 1_700_000_000;
   }
 
@@ -169,7 +173,7 @@ export class MemoryNetwork {
       solver: new InlineSolver(),
       ...(beneficiary === undefined ? {} : { beneficiary }),
       transport: this.transportFor(address),
-      network: { syncIntervalMs: 0, banSeconds: this.banSeconds },
+      network: { syncIntervalMs: 0, banSeconds: this.banSeconds, peerExchange: this.peerExchange },
       clock: () => this.time,
     });
     let app: FastifyInstance;

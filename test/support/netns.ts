@@ -7,7 +7,7 @@
  * - namespace `bf<id>-sw` holds a bridge `br0`: the switch;
  * - namespace `bf<id>-h<i>` is host i: loopback up, `eth0` (a veth to port `h<i>` of the bridge) with
  *   address `10.213.<id>.<i>/24`; the hosts have no default route, so they reach nothing but each other
- *   and the observer;
+ *   and the observer (and a route for multicast on `eth0`, for mDNS discovery across the bridge);
  * - `bf<id>-obs`, a veth from the ROOT namespace to the bridge with address `10.213.<id>.254/24`: the
  *   observer, so the test process fetches every node directly at `http://10.213.<id>.<i>:5000`.
  *
@@ -399,6 +399,9 @@ class NetworkImpl implements Network {
       await ip('-n', sw, 'link', 'set', `h${i}`, 'master', 'br0', 'up');
       await ip('-n', ns, 'addr', 'add', `${hostIp}/24`, 'dev', 'eth0');
       await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      // The hosts have no default route; multicast (mDNS discovery) needs one of its own, as a LAN's
+      // default route gives it. It stays on the bridge: only the hosts and the observer are there.
+      await ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0');
       const host: NetHost = {
         name: `h${i}`,
         index: i,

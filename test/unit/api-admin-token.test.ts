@@ -146,6 +146,14 @@ describe('--admin-token', () => {
       // Kept: the next control request asks nothing.
       await requestText(`${base}/nodes/resolve`);
       expect(asked).toHaveLength(2);
+      expect(stored.get('blockforge.adminToken')).toBe(TOKEN);
+      // Wrong twice: given up, and the refused token is not kept.
+      stored.clear();
+      answers.push('wrong-token-0123456789', 'wrong-token-9876543210');
+      expect(((await requestText(`${base}/mine`).catch((err: unknown) => err)) as ApiError).code).toBe(
+        'ADMIN_TOKEN_INVALID',
+      );
+      expect(stored.size).toBe(0);
       // Cancelled prompt: the 401 comes back as the error it is.
       stored.clear();
       answers.length = 0;

@@ -62,6 +62,8 @@ function healthOf(n: MemoryNode, peer: string) {
 
 describe('gossip', () => {
   it('pushes a block mined on A along the line A-B-C', async () => {
+    // A line stays a line only without peer exchange (which would introduce A and C).
+    net = new MemoryNetwork({ peerExchange: false });
     const [a, b, c] = (await net.createNodes(3)) as [MemoryNode, MemoryNode, MemoryNode];
     net.connect(a, b);
     net.connect(b, c);
@@ -100,6 +102,7 @@ describe('gossip', () => {
   });
 
   it('relays a transaction posted to A into C’s mempool, once', async () => {
+    net = new MemoryNetwork({ peerExchange: false });
     const [a, b, c] = (await net.createNodes(3)) as [MemoryNode, MemoryNode, MemoryNode];
     net.connect(a, b);
     net.connect(b, c);

@@ -65,21 +65,26 @@ export function nodeIdSeen(): string | null {
 /** Sends a request; resolves with the body text of a 2xx answer, throws {@link ApiError} otherwise. */
 export async function requestText(path: string, init: RequestInit = {}): Promise<string> {
   let response = await send(path, init, storedToken());
-  // A control route of a node started with --admin-token: ask for the token once, keep it for this
-  // tab's session, and send the request again with it.
+  // A control route of a node started with --admin-token: ask for the token, send the request again
+  // with it, and keep it for this tab's session once the node took it (a wrong one is not kept).
+  let tried: string | null = null;
   for (let ask = 0; ask < 2 && response.status === 401; ask++) {
     const code = response.headers.get('www-authenticate') === null ? null : await errorCode(response.clone());
     if (code !== 'ADMIN_TOKEN_REQUIRED' && code !== 'ADMIN_TOKEN_INVALID') break;
-    const token = browser.prompt
-      ? browser.prompt(t(code === 'ADMIN_TOKEN_INVALID' && storedToken() !== null ? 'adminTokenWrong' : 'adminToken'))
-      : null;
-    if (!token) break;
+    const wrong: boolean = code === 'ADMIN_TOKEN_INVALID' && (tried ?? storedToken()) !== null;
+    const token: string | undefined = browser.prompt
+      ? browser.prompt(t(wrong ? 'adminTokenWrong' : 'adminToken'))?.trim()
+      : undefined;
+    if (!token) break; // cancelled, or nothing typed
+    tried = token;
+    response = await send(path, init, token);
+  }
+  if (tried !== null && response.status !== 401) {
     try {
-      browser.sessionStorage?.setItem(TOKEN_KEY, token.trim());
+      browser.sessionStorage?.setItem(TOKEN_KEY, tried);
     } catch {
-      // No session storage (a private window's quota): the token is sent this once.
+      // No session storage (a private window's quota): the token was sent this once.
     }
-    response = await send(path, init, token.trim());
   }
   lastNodeId = response.headers.get(NODE_ID_HEADER) ?? lastNodeId;
   const body = await response.text();

@@ -1,0 +1,301 @@
+/**
+ * Peer exchange (`GET /peer/addresses`) and LAN discovery's candidates, on the in-memory network
+ * (real nodes and routes through Fastify inject, virtual time): a class whose students know only the
+ * teacher's node becomes one network; what a peer lists is only a candidate, checked by dialing back;
+ * the table stays bounded and the user's registrations untouched; answers are rate-limited.
+ */
+
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/core/errors.js';
+import { announcementTxt, candidateOf } from '../../src/node/discovery.js';
+import { parsePeerAddress } from '../../src/node/peer-address.js';
+import {
+  CandidateQueue,
+  EXCHANGE_BURST,
+  MAX_SHARED_PEERS,
+  RateLimiter,
+  readExchangeAnswer,
+} from '../../src/node/peer-exchange.js';
+import { MAX_LEARNED_PEERS } from '../../src/node/peer-network.js';
+import { cleanupAll } from '../support/harness.js';
+import { type LiarRequest, MemoryNetwork, type MemoryNode } from '../support/memory-network.js';
+
+let net: MemoryNetwork;
+
+beforeEach(() => {
+  net = new MemoryNetwork();
+});
+afterEach(async () => {
+  await net.closeAll();
+});
+afterAll(async () => {
+  await cleanupAll();
+});
+
+const keysOf = (n: MemoryNode): string[] => n.network.peers.map((p) => p.key).sort();
+const othersOf = (n: MemoryNode, all: readonly MemoryNode[]): string[] =>
+  all
+    .filter((m) => m !== n)
+    .map((m) => m.address)
+    .sort();
+
+describe('peer exchange', () => {
+  it("turns a class that knows only the teacher's node into one network, and a block reaches everyone", async () => {
+    const [teacher, ...students] = (await net.createNodes(9)) as MemoryNode[];
+    if (!teacher) throw new Error('nodes');
+    net.start(teacher);
+    // Students arrive one by one, each told only the teacher's address.
+    for (const student of students) {
+      student.network.registerPeers([teacher.address]);
+      net.start(student);
+      await net.settle();
+    }
+    const all = [teacher, ...students];
+    for (const n of all) expect(keysOf(n), n.name).toEqual(othersOf(n, all));
+    // What the user registered stays registered; the rest was learned (in memory, checked).
+    for (const student of students) {
+      for (const health of student.network.health()) {
+        expect(health.origin).toBe(health.address === teacher.address ? 'registered' : 'learned');
+        expect(health.status).toBe('ok');
+      }
+    }
+    // The last student's block is pushed straight to every node it learned.
+    const last = students.at(-1) as MemoryNode;
+    const block = await net.mine(last);
+    await net.settle();
+    for (const n of all) expect(n.node.tip.hash, n.name).toBe(block.hash);
+  });
+
+  it('lists only the blockforge peers it reached, each with its node id, most recent first', async () => {
+    const [a, b, c] = (await net.createNodes(3)) as [MemoryNode, MemoryNode, MemoryNode];
+    const silent = net.allocateAddress().address;
+    a.network.registerPeers([b.address, c.address, silent]);
+    net.start(a);
+    await net.settle();
+    const answer = await net.call(b, 'GET', '/peer/addresses');
+    expect(answer.status).toBe(200);
+    // B learned A (A said hello); C and the silent address are not B's peers.
+    expect(answer.json).toEqual({ peers: [{ address: a.address, node_id: a.node.nodeId }] });
+    const fromA = await net.call(a, 'GET', '/peer/addresses');
+    const listed = (fromA.json.peers as { address: string; node_id: string }[]).map((p) => p.address).sort();
+    // Never the address that did not answer.
+    expect(listed).toEqual([b.address, c.address].sort());
+    for (const p of fromA.json.peers) expect(p.node_id).toBe(net.nodeAt(p.address)?.node.nodeId);
+  });
+
+  it('learns a listed address only when that node answers there; a false listing teaches nothing', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    const unreachable = net.allocateAddress().address;
+    const asked: string[] = [];
+    // A liar lists B under a made-up node id, an address where nothing answers, junk, and itself.
+    const liar = net.addLiar(net.allocateAddress().address, (request: LiarRequest) => {
+      asked.push(`${request.method} ${request.path}`);
+      if (request.path === '/peer/addresses') {
+        return {
+          status: 200,
+          body: {
+            peers: [
+              { address: b.address, node_id: 'f'.repeat(32) },
+              { address: unreachable, node_id: 'e'.repeat(32) },
+              { address: 'not an address', node_id: 'd'.repeat(32) },
+              { address: 'ftp://x:1', node_id: 'c'.repeat(32) },
+              { address: a.address, node_id: a.node.nodeId },
+              { address: 42, node_id: 7 },
+              'junk',
+            ],
+          },
+        };
+      }
+      if (request.path === '/peer/hello') return { status: 200, body: { node_id: 'a'.repeat(32), height: 1 } };
+      return { status: 404, body: 'Not Found' };
+    });
+    a.network.registerPeers([liar]);
+    net.start(a);
+    await net.settle();
+    expect(asked).toContain('GET /peer/addresses');
+    // B was dialed and answered with its own id, not the listed one: not learned.
+    expect(keysOf(a)).toEqual([liar]);
+    expect(net.log.some((r) => r.from === a.address && r.to === b.address && r.path === '/peer/status')).toBe(true);
+  });
+
+  it('keeps the learned table bounded whatever a peer lists, and the registered peers untouched', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    // A liar that lists 10,000 nodes, each of which answers as the node it was listed as.
+    const ids = new Map<string, string>();
+    const addresses: string[] = [];
+    for (let k = 0; k < 120; k++) {
+      const address = net.allocateAddress().address;
+      const id = k.toString(16).padStart(32, '0');
+      ids.set(address, id);
+      addresses.push(address);
+      net.addLiar(address, ({ path }) =>
+        path === '/peer/status'
+          ? {
+              status: 200,
+              body: { node_id: id, profile: 'seed', difficulty: 1, height: 1, work: '1', tip: 'x', genesis: 'y' },
+            }
+          : path === '/peer/hello'
+            ? { status: 200, body: { node_id: id, height: 1 } }
+            : path === '/peer/addresses'
+              ? {
+                  status: 200,
+                  body: {
+                    peers: Array.from({ length: 10_000 }, (_, j) => ({
+                      address: addresses[j % addresses.length],
+                      node_id: ids.get(addresses[j % addresses.length] as string),
+                    })),
+                  },
+                }
+              : { status: 404, body: 'Not Found' },
+      );
+    }
+    const registered = ['10.9.0.1:9000', '10.9.0.2:9000'];
+    a.network.registerPeers([addresses[0] as string, ...registered]);
+    net.start(a);
+    await net.settle(20_000);
+    const health = a.network.health();
+    expect(health.filter((h) => h.origin === 'learned').length).toBeLessThanOrEqual(MAX_LEARNED_PEERS);
+    // One answer teaches at most MAX_SHARED_PEERS addresses (the liar listed 10,000).
+    expect(health.filter((h) => h.origin === 'learned').length).toBeLessThanOrEqual(MAX_SHARED_PEERS);
+    expect(health.filter((h) => h.origin === 'registered').map((h) => h.address)).toEqual([
+      addresses[0],
+      ...registered,
+    ]);
+  });
+
+  it('answers each remote address a burst of exchanges, then one a second, in the error shape', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    const ask = (remoteAddress: string) => a.app.inject({ method: 'GET', url: '/peer/addresses', remoteAddress });
+    for (let k = 0; k < EXCHANGE_BURST; k++) expect((await ask('10.7.0.1')).statusCode).toBe(200);
+    const refused = await ask('10.7.0.1');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused.body)).toMatchObject({
+      statusCode: 429,
+      code: ErrorCode.RateLimited,
+      error: 'Too Many Requests',
+    });
+    // Another address is not held by the first one's limit.
+    expect((await ask('10.7.0.2')).statusCode).toBe(200);
+    net.advance(1);
+    expect((await ask('10.7.0.1')).statusCode).toBe(200);
+    expect((await ask('10.7.0.1')).statusCode).toBe(429);
+  });
+
+  it('asks the same peer again only after a minute', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    a.network.registerPeers([b.address]);
+    net.start(a);
+    await net.settle();
+    const exchanges = () => net.log.filter((r) => r.from === a.address && r.path === '/peer/addresses').length;
+    expect(exchanges()).toBe(1);
+    // A registration again says hello again; no second exchange within the minute.
+    a.network.removePeer(b.address);
+    a.network.registerPeers([b.address]);
+    await net.settle();
+    expect(exchanges()).toBe(1);
+    net.advance(61);
+    a.network.removePeer(b.address);
+    a.network.registerPeers([b.address]);
+    await net.settle();
+    expect(exchanges()).toBe(2);
+  });
+});
+
+describe('peer exchange parts', () => {
+  it('reads an answer: entries that cannot be peers are skipped, at most MAX_SHARED_PEERS taken', () => {
+    const id = 'ab'.repeat(16);
+    const many = Array.from({ length: 100 }, (_, k) => ({ address: `10.1.0.${k + 1}:5000`, node_id: id }));
+    expect(readExchangeAnswer({ peers: many } as never)).toHaveLength(MAX_SHARED_PEERS);
+    expect(
+      readExchangeAnswer({
+        peers: [
+          { address: '10.1.0.1:5000', node_id: 'AB'.repeat(16) },
+          { address: 'x'.repeat(400), node_id: id },
+          { address: 'http://10.1.0.2:5000', node_id: id },
+        ],
+      } as never).map((p) => p.address.key),
+    ).toEqual(['10.1.0.2:5000']);
+    expect(() => readExchangeAnswer({ nodes: [] } as never)).toThrow(/no "peers" list/);
+  });
+
+  it('queues candidates once each, dropping the oldest beyond its capacity', () => {
+    const queue = new CandidateQueue(3);
+    const c = (k: number) => ({
+      address: parsePeerAddress(`10.2.0.${k}:5000`),
+      nodeId: 'a'.repeat(32),
+      via: 'exchange' as const,
+    });
+    expect(queue.push(c(1))).toBe(true);
+    expect(queue.push(c(1))).toBe(false);
+    for (const k of [2, 3, 4]) queue.push(c(k));
+    expect(queue.size).toBe(3);
+    expect([queue.shift(), queue.shift(), queue.shift(), queue.shift()].map((x) => x?.address.key)).toEqual([
+      '10.2.0.2:5000',
+      '10.2.0.3:5000',
+      '10.2.0.4:5000',
+      undefined,
+    ]);
+  });
+
+  it('refills a bucket with time, and forgets the least recent keys beyond its bound', () => {
+    let now = 0;
+    const limiter = new RateLimiter(2, 10, () => now, 2);
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([true, true, false]);
+    now = 5;
+    expect(limiter.take('a')).toBe(false);
+    now = 15;
+    expect(limiter.take('a')).toBe(true);
+    expect(limiter.take('a')).toBe(false);
+    // Two other keys push 'a' out: it starts with a full bucket again (the bound's cost, one burst).
+    limiter.take('b');
+    limiter.take('c');
+    expect(limiter.take('a')).toBe(true);
+    expect(() => new RateLimiter(0, 1, () => 0)).toThrow(RangeError);
+  });
+});
+
+describe('LAN discovery candidates', () => {
+  const self = {
+    nodeId: '1'.repeat(32),
+    port: 5000,
+    profile: 'ledger',
+    params: { network: 'bfdev', genesis: 'ab'.repeat(32) },
+  };
+  const other = { ...self, nodeId: '2'.repeat(32) };
+  const service = (txt: unknown, more: object = {}) => ({
+    port: 5001,
+    txt,
+    addresses: ['fe80::1', '192.168.1.7'],
+    referer: { address: '192.168.1.9', family: 'IPv4' },
+    ...more,
+  });
+
+  it('takes a node on the same rules, at the address its answer came from', () => {
+    const found = candidateOf(service(announcementTxt(other)), self);
+    expect(found?.address.key).toBe('192.168.1.9:5001');
+    expect(found?.nodeId).toBe(other.nodeId);
+    // No IPv4 referer: the first IPv4 address it announced.
+    const viaRecord = candidateOf(
+      service(announcementTxt(other), { referer: { address: 'fe80::9', family: 'IPv6' } }),
+      self,
+    );
+    expect(viaRecord?.address.key).toBe('192.168.1.7:5001');
+  });
+
+  it('skips itself, other rules, bad records and nodes it cannot reach over IPv4', () => {
+    expect(candidateOf(service(announcementTxt(self)), self)).toBeNull();
+    expect(candidateOf(service(announcementTxt({ ...other, profile: 'seed' })), self)).toBeNull();
+    expect(
+      candidateOf(service(announcementTxt({ ...other, params: { ...other.params, genesis: 'cd'.repeat(32) } })), self),
+    ).toBeNull();
+    expect(candidateOf(service({ ...announcementTxt(other), id: 'not hex' }), self)).toBeNull();
+    expect(candidateOf(service(null), self)).toBeNull();
+    expect(candidateOf(service('txt'), self)).toBeNull();
+    expect(candidateOf(service(announcementTxt(other), { port: 0 }), self)).toBeNull();
+    expect(candidateOf(service(announcementTxt(other), { port: 70_000 }), self)).toBeNull();
+    expect(
+      candidateOf(service(announcementTxt(other), { addresses: ['fe80::1'], referer: { address: 'fe80::9' } }), self),
+    ).toBeNull();
+  });
+});
