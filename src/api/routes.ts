@@ -484,8 +484,16 @@ export function registerShutdownRoute(app: FastifyInstance, shutdown: () => void
       config: ADMIN,
     },
     async (_request, reply) => {
-      // Stopped once the answer is out (a stop first would close the connection under it).
-      reply.raw.once('finish', shutdown);
+      // Stopped once the answer is out (a stop first would close the connection under it), or once
+      // the client is gone without it: the owner asked, the node stops either way.
+      let asked = false;
+      const stop = (): void => {
+        if (asked) return;
+        asked = true;
+        shutdown();
+      };
+      reply.raw.once('finish', stop);
+      reply.raw.once('close', stop);
       return sendJson(reply, 202, writeJson(fromPlain({ message: 'Shutting down' })));
     },
   );

@@ -33,6 +33,15 @@ interface Started {
 
 /** Starts the class; resolves with the exit code once the nodes have stopped. */
 export async function runClass(options: ClassOptions, passThrough: readonly string[]): Promise<number> {
+  // One token file for every node would be one token for the class: each node makes its own.
+  const fileAt = passThrough.indexOf('--admin-token-file');
+  const fileGiven = fileAt >= 0 && passThrough[fileAt + 1] !== undefined && !passThrough[fileAt + 1]?.startsWith('-');
+  if (fileGiven || passThrough.some((a) => a.startsWith('--admin-token-file='))) {
+    console.error(
+      'blockforge: class gives each node its own token file: use --admin-token-file without a file name (or --admin-token)',
+    );
+    return 1;
+  }
   const children: ChildProcess[] = [];
   let stopping: Promise<void> | null = null;
   const stopAll = (): Promise<void> => {
@@ -85,9 +94,10 @@ export async function runClass(options: ClassOptions, passThrough: readonly stri
       ];
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
-      const url = await ready(child, port, host);
+      const { url, tokenLine } = await ready(child, port, host);
       started.push({ child, url, port });
-      console.log(`node ${k + 1}: ${url}`);
+      // A token made at this start (--admin-token-file) is printed by the node only this once.
+      console.log(`node ${k + 1}: ${url}${tokenLine ? `  (${tokenLine})` : ''}`);
     }
     if (!interrupted) {
       console.log(
@@ -127,8 +137,11 @@ export async function runClass(options: ClassOptions, passThrough: readonly stri
   }
 }
 
-/** Resolves with the node's URL once it printed its ready line; rejects with its error if it exits. */
-function ready(child: ChildProcess, port: number, host: string): Promise<string> {
+/**
+ * Resolves with the node's URL (and the admin token line it printed, if any) once it printed its
+ * ready line; rejects with its error if it exits.
+ */
+function ready(child: ChildProcess, port: number, host: string): Promise<{ url: string; tokenLine: string | null }> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -143,7 +156,8 @@ function ready(child: ChildProcess, port: number, host: string): Promise<string>
         child.stdout?.off('data', onOut);
         // Keep draining both streams: a node's logs must never fill a pipe and stall it.
         child.stdout?.resume();
-        resolve(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+        const tokenLine = /^admin token.*$/m.exec(out)?.[0] ?? null;
+        resolve({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, tokenLine });
       }
     };
     child.stdout?.on('data', onOut);

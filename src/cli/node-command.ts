@@ -1,7 +1,8 @@
 /** `blockforge node`: runs a node until SIGINT/SIGTERM. */
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { buildServer } from '../api/server.js';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
@@ -83,9 +84,10 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
       const file = options.adminTokenFile === true ? join(dataDir, 'admin-token') : resolvePath(options.adminTokenFile);
       const kept = adminTokenFromFile(file);
       adminToken = kept.token;
-      tokenNote = kept.made
-        ? `admin token (made now, kept in ${file}; printed this once): ${kept.token}`
-        : `admin token: the one in ${file}`;
+      // Printed as soon as it is made: a start that fails later must not leave a token never shown.
+      if (kept.made) console.log(`admin token (made now, kept in ${file}; printed this once): ${kept.token}`);
+      else tokenNote = `admin token: the one in ${file}`;
+      if (kept.warning) console.error(`blockforge: warning: ${kept.warning}`);
     }
     if (options.profile !== 'ledger' && (options.genesis !== undefined || options.minerAddress !== undefined)) {
       throw new BlockforgeError(ErrorCode.InvalidOption, '--genesis and --miner-address are for --profile ledger');
@@ -159,10 +161,9 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
     await closeNode(services);
     fail(err);
   }
-  const discoveryNote = await startLanDiscovery(options, services, logger).then((started) => {
-    discovery = started.discovery;
-    return started.note;
-  });
+  // A signal during the start has begun the shutdown: nothing more is started.
+  const lan = stopping ? { discovery: null, note: '' } : startLanDiscovery(options, services, logger);
+  discovery = lan.discovery;
   // Before the ready line: whoever waits for that line has the token by then.
   if (tokenNote) console.log(tokenNote);
   const shown = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
@@ -174,7 +175,7 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
       .map(([k, v]) => `, ${k} ${v}`)
       .join('')}, node id ${node.nodeId}, data ${dataDir})${minerNote}${
       options.hashrate === undefined ? '' : `; mining capped at ${options.hashrate} hashes/s`
-    }${discoveryNote}${adminToken === undefined ? '' : '; control routes need the admin token'}`,
+    }${lan.note}${adminToken === undefined ? '' : '; control routes need the admin token'}`,
   );
 }
 
@@ -183,19 +184,26 @@ export async function runNode(options: NodeCommandOptions): Promise<void> {
  * node syncs on its own (not `--no-auto-sync`) and listens beyond loopback (an address announced
  * on the LAN must reach it). Returns it (or null) and a note for the startup line.
  */
-async function startLanDiscovery(
+function startLanDiscovery(
   options: NodeCommandOptions,
   { node, network }: NodeServices,
   logger: ReturnType<typeof createLogger>,
-): Promise<{ discovery: Discovery | null; note: string }> {
+): { discovery: Discovery | null; note: string } {
   const wanted = options.discover ?? DISCOVERY_BY_DEFAULT.has(node.profile.name);
   if (!wanted) return { discovery: null, note: '' };
   if (!options.autoSync) return { discovery: null, note: '; LAN discovery off (--no-auto-sync)' };
   if (isLoopbackHost(options.host)) {
     return { discovery: null, note: `; LAN discovery off (listening on ${options.host} only: use --host 0.0.0.0)` };
   }
-  const discovery = await startDiscovery(
-    { nodeId: node.nodeId, port: options.port, profile: node.profile.name, params: node.profile.params },
+  const discovery = startDiscovery(
+    {
+      nodeId: node.nodeId,
+      port: options.port,
+      profile: node.profile.name,
+      params: node.profile.params,
+      // Listening on one address: announce that one; on every interface: each interface's.
+      ...(isIP(options.host) === 4 && options.host !== '0.0.0.0' ? { addresses: [options.host] } : {}),
+    },
     (address, nodeId) => network.discovered(address, nodeId),
     logger.child({ component: 'discovery' }),
   );
@@ -209,23 +217,51 @@ function isLoopbackHost(host: string): boolean {
 
 /**
  * The admin token kept in `file`: read when it exists (one line, the token's rules), else made
- * (24 random bytes, base64url: 32 characters) and written readable by the owner only.
+ * (24 random bytes, base64url: 32 characters) and written readable by the owner only. A file others
+ * may read is used, with a warning (a shared folder may need it so).
  */
-function adminTokenFromFile(file: string): { token: string; made: boolean } {
-  if (existsSync(file)) {
+function adminTokenFromFile(file: string): { token: string; made: boolean; warning?: string } {
+  const refuse = (why: string): never => {
+    throw new BlockforgeError(ErrorCode.InvalidOption, `--admin-token-file ${file}: ${why}`);
+  };
+  const read = (): { token: string; made: boolean; warning?: string } => {
+    const info = statSync(file);
+    if (!info.isFile()) refuse('not a file');
     const token = readFileSync(file, 'utf8').trim();
     if (!isAdminToken(token)) {
-      throw new BlockforgeError(
-        ErrorCode.InvalidOption,
-        `${file} does not hold an admin token (16 to 256 visible ASCII characters on one line): fix or delete it`,
-      );
+      refuse('it does not hold an admin token (16 to 256 visible ASCII characters on one line): fix or delete it');
     }
-    return { token, made: false };
+    return {
+      token,
+      made: false,
+      ...(info.mode & 0o077 ? { warning: `${file} can be read by other users of this machine (chmod 600 it)` } : {}),
+    };
+  };
+  try {
+    if (existsSync(file)) return read();
+    const token = randomBytes(24).toString('base64url');
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      // Made meanwhile by another start on the same file: that one's token is the token.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && existsSync(file)) return read();
+      throw err;
+    }
+    return { token, made: true };
+  } catch (err) {
+    if (err instanceof BlockforgeError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    return refuse(
+      code === 'EEXIST'
+        ? 'a link to nowhere is in the way (remove it)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'not a file'
+            : (err as Error).message,
+    );
   }
-  const token = randomBytes(24).toString('base64url');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
-  return { token, made: true };
 }
 
 /**

@@ -1,24 +1,45 @@
 /**
- * LAN discovery: a node announces itself over mDNS/DNS-SD (service type `_blockforge._tcp`, through
- * `bonjour-service`) and looks for others of the same kind. A node found this way is only a
- * candidate: the peer network dials it back (`/peer/status`, the node id it announced) before it
- * becomes a learned peer, bounded and evicted like the peers learned from hellos (see
+ * LAN discovery: a node announces itself over mDNS/DNS-SD (RFC 6762/6763: service
+ * `_blockforge._tcp.local`, through `multicast-dns`) and listens for others of the same kind. A node
+ * found this way is only a candidate: the peer network dials it back (`/peer/status`, the node id it
+ * announced) before it becomes a learned peer, bounded like the peers learned from hellos (see
  * `peer-network.ts`). Nodes on other rules (another profile, difficulty or genesis, from the
  * announcement's TXT record) are not even dialed.
  *
- * Discovery is advisory: a machine without multicast (no interface, a busy port 5353 without
+ * Anyone on the LAN can send mDNS packets, so everything here is bounded: answers are read from at
+ * most {@link MAX_RECORDS} records and {@link MAX_INSTANCES} services a packet, each source address
+ * gets {@link SOURCE_BURST} packets and then one every {@link SOURCE_REFILL_S} s, nothing is kept
+ * between packets (a node is found again by the query every {@link REQUERY_SECONDS} s), and this node
+ * answers queries at most once a second (no amplification).
+ *
+ * Discovery is advisory: a machine where multicast fails (no interface, port 5353 taken without
  * address reuse) logs one warning and runs without it.
  */
 
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { NodeLogger } from './blockforge-node.js';
 import { type PeerAddress, parsePeerAddress } from './peer-address.js';
+import { RateLimiter } from './peer-exchange.js';
 
-/** The DNS-SD service type (`_blockforge._tcp.local`). */
-export const SERVICE_TYPE = 'blockforge';
+/** The DNS-SD service this node announces and looks for. */
+export const SERVICE = '_blockforge._tcp.local';
 
-/** Seconds between two re-queries of the LAN (a lost announcement is found again within this). */
+/** Seconds between two queries of the LAN (a lost announcement is found again within this). */
 export const REQUERY_SECONDS = 30;
+
+/** Records of one packet looked at, and services of one packet taken. */
+export const MAX_RECORDS = 64;
+export const MAX_INSTANCES = 4;
+
+/** Packets one source address may send at once, then one every {@link SOURCE_REFILL_S} seconds. */
+export const SOURCE_BURST = 16;
+export const SOURCE_REFILL_S = 0.5;
+
+/** Seconds the announcement's records live in the others' caches (RFC 6762's defaults). */
+const HOST_TTL = 120;
+const OTHER_TTL = 4500;
 
 /** What this node announces: how to reach it and which rules it runs. */
 export interface Announcement {
@@ -28,15 +49,41 @@ export interface Announcement {
   readonly profile: string;
   /** The profile's parameters (what two nodes must share), as in `/peer/status`. */
   readonly params: Readonly<Record<string, string | number>>;
+  /** The IPv4 addresses it listens on (none given: every non-internal interface's). */
+  readonly addresses?: readonly string[];
 }
 
-/** A service as the mDNS browser reports it (the fields used of `bonjour-service`'s `Service`). */
+/** A service read from a packet: its port, TXT record and addresses, and where the packet came from. */
 export interface FoundService {
   readonly port?: number;
   readonly txt?: unknown;
   readonly addresses?: readonly string[];
-  /** Where its answer came from: on a LAN, an address that reaches it. */
+  /** Where the answer came from: on a LAN, an address that reaches it. */
   readonly referer?: { readonly address: string; readonly family?: string };
+}
+
+/** A DNS record as `multicast-dns` reads and writes them (the fields used here). */
+export interface MdnsRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly ttl?: number;
+  readonly data?: unknown;
+}
+
+/** A decoded mDNS packet. */
+export interface MdnsPacket {
+  readonly questions?: readonly { readonly name: string; readonly type: string }[];
+  readonly answers?: readonly MdnsRecord[];
+  readonly additionals?: readonly MdnsRecord[];
+}
+
+/** The `multicast-dns` instance's interface used here (a fake in tests). */
+export interface Mdns {
+  on(event: 'query' | 'response', listener: (packet: MdnsPacket, rinfo: { address: string }) => void): unknown;
+  on(event: 'error' | 'warning', listener: (err: Error) => void): unknown;
+  query(questions: { name: string; type: string }[]): void;
+  respond(packet: { answers: MdnsRecord[]; additionals?: MdnsRecord[] }, callback?: (err?: Error) => void): void;
+  destroy(callback?: () => void): void;
 }
 
 /** The TXT record of an announcement: node id, profile and its parameters, each a short string. */
@@ -75,79 +122,158 @@ export function candidateOf(
   }
 }
 
+/** A TXT record's strings (`key=value`, as Buffers or strings) as an object; at most 32 entries. */
+function readTxt(data: unknown): Record<string, string> | null {
+  if (!Array.isArray(data)) return null;
+  const out: Record<string, string> = Object.create(null);
+  for (const entry of data.slice(0, 32)) {
+    const text = Buffer.isBuffer(entry) ? entry.toString('utf8') : typeof entry === 'string' ? entry : null;
+    if (text === null) continue;
+    const eq = text.indexOf('=');
+    if (eq > 0) out[text.slice(0, eq).toLowerCase()] = text.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * The services of `SERVICE` in one response packet (bounded: {@link MAX_RECORDS} records,
+ * {@link MAX_INSTANCES} services), each with its SRV port, TXT record and A addresses. Records with
+ * TTL 0 (goodbyes) are not services.
+ */
+export function servicesIn(packet: MdnsPacket, from: string): FoundService[] {
+  const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])]
+    .slice(0, MAX_RECORDS)
+    .filter((r) => typeof r?.name === 'string' && r.ttl !== 0);
+  const suffix = `.${SERVICE}`;
+  const instances = new Set<string>();
+  for (const r of records) {
+    if (r.type === 'PTR' && r.name === SERVICE && typeof r.data === 'string') instances.add(r.data);
+    if ((r.type === 'SRV' || r.type === 'TXT') && r.name.endsWith(suffix)) instances.add(r.name);
+    if (instances.size >= MAX_INSTANCES) break;
+  }
+  const out: FoundService[] = [];
+  for (const instance of instances) {
+    const srv = records.find((r) => r.type === 'SRV' && r.name === instance)?.data as
+      | { port?: unknown; target?: unknown }
+      | undefined;
+    const txt = readTxt(records.find((r) => r.type === 'TXT' && r.name === instance)?.data);
+    if (!srv || typeof srv.port !== 'number' || !txt) continue;
+    const addresses = records
+      .filter((r) => r.type === 'A' && r.name === srv.target && typeof r.data === 'string')
+      .map((r) => r.data as string);
+    out.push({ port: srv.port, txt, addresses, referer: { address: from } });
+  }
+  return out;
+}
+
+/** This node's records: PTR to its instance, SRV (port), TXT (rules), A (its addresses). */
+export function announcementRecords(self: Announcement, ttlScale: 0 | 1 = 1): MdnsRecord[] {
+  const instance = `blockforge-${self.nodeId}.${SERVICE}`;
+  const target = `blockforge-${self.nodeId}.local`;
+  const addresses =
+    self.addresses ??
+    Object.values(networkInterfaces())
+      .flatMap((list) => list ?? [])
+      .filter((info) => info.family === 'IPv4' && !info.internal)
+      .map((info) => info.address);
+  return [
+    { name: SERVICE, type: 'PTR', ttl: OTHER_TTL * ttlScale, data: instance },
+    { name: instance, type: 'SRV', ttl: HOST_TTL * ttlScale, data: { port: self.port, target } },
+    {
+      name: instance,
+      type: 'TXT',
+      ttl: OTHER_TTL * ttlScale,
+      data: Object.entries(announcementTxt(self)).map(([k, v]) => `${k}=${v}`),
+    },
+    ...addresses.map((ip) => ({ name: target, type: 'A', ttl: HOST_TTL * ttlScale, data: ip })),
+  ];
+}
+
 /** A running discovery; `stop` says goodbye on the LAN and closes the socket. */
 export interface Discovery {
   stop(): Promise<void>;
 }
 
 /**
- * Announces this node and reports compatible nodes to `found` (again every {@link REQUERY_SECONDS},
- * so a node whose first check failed is tried again; the network skips known peers). Loads
- * `bonjour-service` only when called.
+ * Announces this node (at start, after 1 s and 3 s, and in answer to queries) and reports the
+ * compatible nodes it hears of to `found`; queries the LAN at start and every
+ * {@link REQUERY_SECONDS}. `mdns` is the socket (a `multicast-dns` instance unless given).
  */
-export async function startDiscovery(
+export function startDiscovery(
   self: Announcement,
   found: (address: PeerAddress, nodeId: string) => void,
   logger: NodeLogger,
-): Promise<Discovery> {
-  const { Bonjour } = await import('bonjour-service');
-  let warned = false;
-  const bonjour = new Bonjour({}, (err: Error) => {
-    if (warned) return;
-    warned = true;
+  mdns: Mdns = createMdns(),
+  clock: () => number = () => performance.now() / 1000,
+): Discovery {
+  const sources = new RateLimiter(SOURCE_BURST, SOURCE_REFILL_S, clock, 1024);
+  const records = announcementRecords(self);
+  const instance = (records[1] as MdnsRecord).name;
+  let failed = false;
+  let lastAnswer = Number.NEGATIVE_INFINITY;
+  const announce = (): void => {
+    if (!failed) mdns.respond({ answers: records });
+  };
+  mdns.on('error', (err: Error) => {
+    if (failed) return;
+    failed = true;
     logger.warn(
       { err: err.message },
       'LAN discovery unavailable (multicast failed): peers only by --peer and exchange',
     );
   });
-  const report = (service: FoundService): void => {
-    const candidate = candidateOf(service, self);
-    if (candidate) found(candidate.address, candidate.nodeId);
-  };
-  // The name must be unique on the LAN: the node id is. No probe for it, then (a probe delays the
-  // announcement ~1 s to ask whether the name is taken).
-  bonjour.publish({
-    name: `blockforge-${self.nodeId}`,
-    type: SERVICE_TYPE,
-    port: self.port,
-    txt: announcementTxt(self),
-    probe: false,
-    disableIPv6: true,
+  mdns.on('warning', (err: Error) => logger.debug({ err: err.message }, 'mDNS packet ignored'));
+  mdns.on('response', (packet, rinfo) => {
+    if (!sources.take(rinfo.address)) return;
+    for (const service of servicesIn(packet, rinfo.address)) {
+      const candidate = candidateOf(service, self);
+      if (candidate) found(candidate.address, candidate.nodeId);
+    }
   });
-  const browser = bonjour.find({ type: SERVICE_TYPE }, report);
-  const timer = setInterval(() => {
-    browser.update();
-    for (const service of browser.services) report(service);
-  }, REQUERY_SECONDS * 1000);
-  timer.unref();
-  logger.info({ type: `_${SERVICE_TYPE}._tcp` }, 'LAN discovery on');
+  mdns.on('query', (packet) => {
+    const asked = (packet.questions ?? [])
+      .slice(0, MAX_RECORDS)
+      .some((q) => (q.name === SERVICE && (q.type === 'PTR' || q.type === 'ANY')) || q.name === instance);
+    // At most one answer a second, whoever asks (RFC 6762 section 6: no faster per record).
+    const now = clock();
+    if (!asked || now - lastAnswer < 1) return;
+    lastAnswer = now;
+    announce();
+  });
+  const query = (): void => {
+    if (!failed) mdns.query([{ name: SERVICE, type: 'PTR' }]);
+  };
+  announce();
+  query();
+  const timers = [setTimeout(announce, 1_000), setTimeout(announce, 3_000), setInterval(query, REQUERY_SECONDS * 1000)];
+  for (const timer of timers) timer.unref();
+  logger.info({ service: SERVICE }, 'LAN discovery on');
   let stopped: Promise<void> | null = null;
   return {
     stop() {
       stopped ??= new Promise<void>((resolve) => {
-        clearInterval(timer);
-        browser.stop();
-        // Goodbye packets (TTL 0) first, so the others forget us now rather than when the TTL ends;
-        // bounded, as a socket that cannot send must not hold the shutdown.
+        for (const timer of timers) clearTimeout(timer);
         let closing = false;
         const close = (): void => {
           if (closing) return;
           closing = true;
           clearTimeout(done);
-          try {
-            bonjour.destroy(() => resolve());
-          } catch {
-            resolve(); // its socket never opened (no multicast here)
-          }
+          mdns.destroy(() => resolve());
         };
+        // The goodbye (TTL 0) first, so the others forget us now rather than when the TTL ends;
+        // bounded, as a socket that cannot send must not hold the shutdown.
         const done = setTimeout(close, 500);
-        try {
-          bonjour.unpublishAll(close);
-        } catch {
-          close();
-        }
+        if (failed) close();
+        else mdns.respond({ answers: announcementRecords(self, 0) }, close);
       });
       return stopped;
     },
   };
+}
+
+/** A `multicast-dns` socket (IPv4, port 5353, address reuse so other mDNS software coexists). */
+function createMdns(): Mdns {
+  const require = createRequire(import.meta.url);
+  const factory = require('multicast-dns') as (options?: object) => Mdns;
+  return factory({ reuseAddr: true });
 }

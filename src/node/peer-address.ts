@@ -4,7 +4,7 @@
  * kept only for https), so `total_nodes` reads as it does on a tutorial node.
  */
 
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { BlockforgeError, ErrorCode } from '../core/errors.js';
 
@@ -182,4 +182,27 @@ export function isSelfAddress(address: PeerAddress, ownPort: number, hosts: Read
   const host = canonicalHost(address.host);
   if (host === null) return false;
   return hosts.has(host) || host.startsWith('127.') || host.endsWith('.localhost');
+}
+
+/**
+ * Where a host is, for addresses a peer hands over (peer exchange, discovery): `loopback` (this
+ * machine: 127/8, ::1, `localhost`), `special` (unspecified, link-local, multicast, broadcast: never a
+ * peer's address on a LAN, and what a blind request to internal services would use), `ip` (any other
+ * address literal) or `name` (a host name, resolved by whoever dials it).
+ */
+export function hostScope(host: string): 'loopback' | 'special' | 'ip' | 'name' {
+  const canonical = canonicalHost(host) ?? host;
+  const v4 = canonical.startsWith('::ffff:') && isIP(canonical.slice(7)) === 4 ? canonical.slice(7) : canonical;
+  if (isIP(v4) === 4) {
+    const [a, b] = v4.split('.').map(Number) as [number, number];
+    if (a === 127) return 'loopback';
+    if (a === 0 || (a === 169 && b === 254) || a >= 224) return 'special';
+    return 'ip';
+  }
+  if (isIP(v4) === 6) {
+    if (v4 === '::1') return 'loopback';
+    if (v4 === '::' || /^fe[89ab]/i.test(v4) || /^ff/i.test(v4)) return 'special';
+    return 'ip';
+  }
+  return v4 === 'localhost' || v4.endsWith('.localhost') ? 'loopback' : 'name';
 }

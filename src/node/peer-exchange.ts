@@ -11,6 +11,7 @@
  * at most {@link MAX_CANDIDATES} candidates wait for their check, checked a few at a time.
  */
 
+import { isIP } from 'node:net';
 import { isJsonObject, type JsonObject } from '../core/json.js';
 import { type PeerAddress, parsePeerAddress } from './peer-address.js';
 import { misbehaving } from './peer-kinds.js';
@@ -115,7 +116,10 @@ export class RateLimiter {
   take(key: string): boolean {
     const now = this.clock();
     const known = this.buckets.get(key);
-    const tokens = known ? Math.min(this.burst, known.tokens + (now - known.at) / this.refillSeconds) : this.burst;
+    // A clock stepping back refills nothing (and never refuses for the length of the step).
+    const tokens = known
+      ? Math.min(this.burst, known.tokens + Math.max(0, now - known.at) / this.refillSeconds)
+      : this.burst;
     // Re-inserted so the Map's order is least recently used first.
     this.buckets.delete(key);
     if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string);
@@ -127,3 +131,25 @@ export class RateLimiter {
     return true;
   }
 }
+
+/**
+ * The rate-limit key of a remote address: an IPv4 address (also written `::ffff:a.b.c.d`) as it is,
+ * an IPv6 address by its /64 (one host may use any address of its /64, so counting addresses would
+ * let it ask without limit).
+ */
+export function remoteKey(remote: string | undefined): string {
+  if (remote === undefined) return 'unknown';
+  const lower = remote.toLowerCase();
+  if (lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4) return lower.slice(7);
+  if (isIP(lower) !== 6) return lower;
+  // Expand "::" so the first four groups are the /64.
+  const [head = '', tail] = lower.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+

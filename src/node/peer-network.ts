@@ -24,7 +24,7 @@ import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
 import { fromPlain, isJsonObject, JsonNumber, type JsonObject, type JsonValue, writeJson } from '../core/json.js';
 import type { NodeLogger, OfferResult, Reorg } from './blockforge-node.js';
 import type { NodeEvents } from './node-events.js';
-import { isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
+import { hostScope, isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
 import { httpTransport, NODE_ID_HEADER, type PeerRequestLimits, type PeerTransport } from './peer-client.js';
 import { PeerError } from './peer-error.js';
 import {
@@ -37,6 +37,7 @@ import {
   type PeerCandidate,
   RateLimiter,
   readExchangeAnswer,
+  remoteKey,
 } from './peer-exchange.js';
 import {
   blockforgePeers,
@@ -122,6 +123,13 @@ export const MAX_PEERS = 256;
  * crowd out the user's peers): kept in memory only, each dropped on its first failure.
  */
 export const MAX_LEARNED_PEERS = 64;
+
+/**
+ * Most learned peers at one IP address (loopback apart: nodes of `blockforge class` share it): one
+ * machine answering as many nodes on many ports cannot fill the table, and so cut this node off
+ * from the honest ones.
+ */
+export const MAX_LEARNED_PER_HOST = 4;
 
 /**
  * Failures in a row after which a learned peer is dropped: with the backoff between attempts
@@ -303,6 +311,8 @@ export class PeerNetwork {
   private readonly verifyFailed = new Map<string, number>();
   /** Addresses listed by peers or found on the LAN, waiting for their dial-back check. */
   private readonly candidates = new CandidateQueue();
+  /** When a candidate's address last failed its check. */
+  private readonly candidateFailed = new Map<string, number>();
   /** When each peer was last asked for its peers. */
   private readonly lastExchange = new Map<string, number>();
   /** Exchange answers per remote address (`/peer/addresses`). */
@@ -778,12 +788,25 @@ export class PeerNetwork {
     }
   }
 
+  /** Learned peers at `host`. */
+  private learnedAt(host: string): number {
+    let n = 0;
+    for (const address of this.registry.addresses()) {
+      if (address.host === host && this.registry.originOf(address.key) === 'learned') n++;
+    }
+    return n;
+  }
+
   /**
    * Makes room among the learned peers for a newcomer at `height`: a banned one goes first, else the
    * lowest one if the newcomer is higher. So the table cannot be held by nodes that serve nothing
    * (they get banned once they lie) or that stay behind; the registered peers are never touched.
    */
-  private evictLearnedFor(height: number): boolean {
+  private evictLearnedFor(claimed: number): boolean {
+    // Heights are claims (a status answer): none counts above ours + 1, so a stranger claiming a
+    // huge height cannot push out the honest peers; one that lies about it is banned on its sync.
+    const ceiling = this.node.chain.length + 1;
+    const height = Math.min(claimed, ceiling);
     let victim: { key: string; height: number } | null = null;
     for (const health of this.registry.health()) {
       if (health.origin !== 'learned') continue;
@@ -791,7 +814,7 @@ export class PeerNetwork {
         victim = { key: health.address, height: -1 };
         break;
       }
-      const h = health.height ?? 0;
+      const h = Math.min(health.height ?? 0, ceiling);
       if (h < height && (victim === null || h < victim.height)) victim = { key: health.address, height: h };
     }
     if (!victim) return false;
@@ -861,7 +884,7 @@ export class PeerNetwork {
       return;
     }
     let queued = 0;
-    for (const { address, nodeId } of listed) if (this.consider({ address, nodeId, via: 'exchange' })) queued++;
+    for (const { address, nodeId } of listed) if (this.consider({ address, nodeId, via: 'exchange' }, peer)) queued++;
     if (queued > 0) this.logger.debug({ peer: peer.key, listed: listed.length, queued }, 'peers listed');
     this.checkCandidates();
   }
@@ -871,13 +894,22 @@ export class PeerNetwork {
    * learned and greeted, so it adds us even if it missed our announcement.
    */
   discovered(address: PeerAddress, nodeId: string): void {
-    if (this.consider({ address, nodeId, via: 'discovery' })) this.checkCandidates();
+    if (this.consider({ address, nodeId, via: 'discovery' }, null)) this.checkCandidates();
   }
 
-  /** Queues a candidate unless it is us, already a peer, or already waiting. */
-  private consider(candidate: PeerCandidate): boolean {
+  /**
+   * Queues a candidate unless it is us, already a peer, already waiting or recently failed, or at an
+   * address a LAN peer never has: only IP addresses are taken, and loopback ones only from a peer
+   * that is itself on loopback (`from`: who listed it). So a listing cannot make this node send
+   * requests to this machine's own services, link-local or multicast addresses, or names.
+   */
+  private consider(candidate: PeerCandidate, from: PeerAddress | null): boolean {
     if (this.stopped || candidate.nodeId === this.node.nodeId) return false;
+    const scope = hostScope(candidate.address.host);
+    if (scope !== 'ip' && !(scope === 'loopback' && from !== null && hostScope(from.host) === 'loopback')) return false;
     if (isSelfAddress(candidate.address, this.options.port, this.selfHosts)) return false;
+    const failedAt = this.candidateFailed.get(candidate.address.key);
+    if (failedAt !== undefined && this.clock() - failedAt < VERIFY_RETRY_S) return false;
     if (this.registry.get(candidate.address.key) || this.registry.findByNodeId(candidate.nodeId)) return false;
     return this.candidates.push(candidate);
   }
@@ -894,7 +926,15 @@ export class PeerNetwork {
       if (this.registry.get(address.key) || this.registry.findByNodeId(nodeId)) continue;
       void this.verify(address, nodeId, via)
         .then((ok) => {
-          if (ok && this.registry.originOf(address.key) === 'learned') return this.hello(address);
+          if (!ok) {
+            // By address, whatever id it was listed with: a listing cannot have one address dialed
+            // again and again under new ids.
+            this.candidateFailed.delete(address.key);
+            if (this.candidateFailed.size >= 4096) {
+              this.candidateFailed.delete(this.candidateFailed.keys().next().value as string);
+            }
+            this.candidateFailed.set(address.key, this.clock());
+          } else if (this.registry.originOf(address.key) === 'learned') return this.hello(address);
         })
         .finally(() => this.checkCandidates());
     }
@@ -924,16 +964,22 @@ export class PeerNetwork {
    * {@link EXCHANGE_BURST} answers, then one a second: RATE_LIMITED beyond.
    */
   sharePeers(remote: string | undefined): JsonObject {
-    if (!this.exchangeLimiter.take(remote ?? 'unknown')) {
+    if (!this.exchangeLimiter.take(remoteKey(remote))) {
       throw new BlockforgeError(
         ErrorCode.RateLimited,
         `too many peer exchanges from ${remote ?? 'this address'}: ${EXCHANGE_BURST} at once, then one every ${EXCHANGE_REFILL_S} s`,
       );
     }
     if (this.options.peerExchange === false) return fromPlain({ peers: [] }) as JsonObject;
+    // What the asker would take (see consider): loopback peers only to an asker on loopback.
+    const askerOnLoopback = remote !== undefined && hostScope(remote) === 'loopback';
+    const takes = (key: string): boolean => {
+      const scope = hostScope((this.registry.get(key) as PeerAddress).host);
+      return scope === 'ip' || (scope === 'loopback' && askerOnLoopback);
+    };
     const peers = this.registry
       .health()
-      .filter((h) => h.status === 'ok' && h.kind === 'blockforge' && h.nodeId !== null)
+      .filter((h) => h.status === 'ok' && h.kind === 'blockforge' && h.nodeId !== null && takes(h.address))
       .sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
       .slice(0, MAX_SHARED_PEERS)
       .map((h) => ({ address: h.address, node_id: h.nodeId as string }));
@@ -1106,6 +1152,7 @@ export class PeerNetwork {
         return true;
       }
       if (this.registry.findByNodeId(nodeId)) return true;
+      if (hostScope(address.host) !== 'loopback' && this.learnedAt(address.host) >= MAX_LEARNED_PER_HOST) return false;
       if (this.registry.count('learned') >= MAX_LEARNED_PEERS && !this.evictLearnedFor(height)) return false;
       this.registry.track(address, 'learned');
       this.registry.succeeded(address.key, { kind: 'blockforge', height, nodeId });

@@ -5,6 +5,7 @@
  */
 
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,6 +80,37 @@ describe('blockforge class', () => {
     proc.kill('SIGINT');
     expect(await exited).toBe(0);
     for (let k = 0; k < 5; k++) expect(await listening(port + k)).toBe(false);
+  });
+
+  it('gives each node its own admin token with --admin-token-file, and shows each once', async () => {
+    const port = await freeRun(2);
+    const dataDir = tempDir('blockforge-class-');
+    const args = [CLI, 'class', '--nodes', '2', '--port', String(port), '--data-dir', dataDir, '--difficulty', '1'];
+    const proc = spawn(process.execPath, [...args, '--admin-token-file'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = await trackProcess(proc, port, dataDir, /2 nodes running/);
+    const tokens = [0, 1].map((k) => readFileSync(join(dataDir, String(port + k), 'admin-token'), 'utf8').trim());
+    expect(tokens[0]).not.toBe(tokens[1]);
+    for (let k = 0; k < 2; k++) {
+      expect(run.output()).toContain(`node ${k + 1}: http://127.0.0.1:${port + k}  (admin token (made now,`);
+      expect(run.output()).toContain(tokens[k]);
+      const mine = (token: string) =>
+        fetch(`http://127.0.0.1:${port + k}/mine`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await mine(tokens[1 - k] as string)).status).toBe(401);
+      expect((await mine(tokens[k] as string)).status).toBe(200);
+    }
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    proc.kill('SIGINT');
+    expect(await exited).toBe(0);
+    // One file for the whole class would be one token for everyone: refused.
+    const shared = spawn(process.execPath, [...args, '--admin-token-file', join(dataDir, 'one')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    shared.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    expect(await new Promise((resolve) => shared.once('exit', resolve))).toBe(1);
+    expect(err).toContain('class gives each node its own token file');
   });
 
   it('refuses a bad count, and stops what it started when a node cannot start', async () => {

@@ -5,6 +5,7 @@
  * whole class by peer exchange. Needs root and `ip netns`; skipped elsewhere.
  */
 
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,6 +98,40 @@ describe.skipIf(!availability.ok)('a classroom on one LAN (network namespaces)',
     // Within a few sync rounds (peers backed off while unreachable are tried again within 16 s).
     await agreeAt(nodes, 5, 60_000);
     expect((await tips(right)).map((t) => t.tip)).toEqual(Array(5).fill(winner));
+  });
+
+  it('starts without discovery, saying so, when the mDNS port is taken', async () => {
+    const net = await createNetwork(1, { name: 'mdnsbusy' });
+    const [host] = net.hosts;
+    if (!host) throw new Error('hosts');
+    // Another program holds UDP 5353 without address reuse: the node cannot bind it.
+    const holder = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        host.ns,
+        'python3',
+        '-c',
+        "import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',5353))\nprint('bound',flush=True)\ntime.sleep(120)",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout?.once('data', () => resolve());
+        holder.once('exit', (code) => reject(new Error(`the port holder exited (${code})`)));
+      });
+      const node = await startNodeIn(host, ['--profile', 'ledger', '--threads', '1']);
+      await waitFor('the warning', async () => node.output().includes('LAN discovery unavailable'), {
+        timeoutMs: 10_000,
+      });
+      expect((await call(`${node.url}/peer/status`)).status).toBe(200);
+      expect((await call(`${node.url}/mine`)).status).toBe(200);
+      expect(node.proc.exitCode).toBeNull();
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it("tutorial nodes told only the teacher's address learn the whole class by peer exchange", async () => {

@@ -57,16 +57,42 @@ describe('--admin-token-file', () => {
     const bad = run('--admin-token-file', file);
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toBe(
-      `blockforge: ${file} does not hold an admin token (16 to 256 visible ASCII characters on one line): fix or delete it [INVALID_OPTION]`,
+      `blockforge: --admin-token-file ${file}: it does not hold an admin token (16 to 256 visible ASCII characters on one line): fix or delete it [INVALID_OPTION]`,
     );
+    const folder = tempDir();
+    expect(run('--admin-token-file', folder).stderr.trim()).toBe(
+      `blockforge: --admin-token-file ${folder}: not a file [INVALID_OPTION]`,
+    );
+    // A token made at a start that then fails (the port is taken) was still shown.
+    const blocker = await startNode();
+    const made = join(tempDir(), 'made-token');
+    const failed = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'node',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(blocker.port),
+        '--data-dir',
+        tempDir(),
+        '--admin-token-file',
+        made,
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toContain(`printed this once): ${readFileSync(made, 'utf8').trim()}`);
     const both = run('--admin-token', 'a'.repeat(20), '--admin-token-file', file);
     expect(both.status).toBe(1);
     expect(both.stderr).toContain('give --admin-token or --admin-token-file, not both');
 
     const own = join(tempDir(), 'teacher-token');
-    writeFileSync(own, ' my-own-token-0123456789 \n');
+    writeFileSync(own, ' my-own-token-0123456789 \r\n', { mode: 0o644 });
     const node = await startNode({ args: ['--admin-token-file', own] });
     expect(node.output()).toContain(`admin token: the one in ${own}`);
+    expect(node.output()).toContain(`warning: ${own} can be read by other users of this machine (chmod 600 it)`);
     expect((await call(`${node.url}/nodes/resolve`, { headers: bearer('my-own-token-0123456789') })).status).toBe(200);
     expect((await call(`${node.url}/nodes/resolve`, { headers: bearer('my-own-token-012345678') })).json().code).toBe(
       'ADMIN_TOKEN_INVALID',

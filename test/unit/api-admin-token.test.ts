@@ -131,6 +131,7 @@ describe('--admin-token', () => {
     g.sessionStorage = {
       getItem: (k: string) => stored.get(k) ?? null,
       setItem: (k: string, v: string) => stored.set(k, v),
+      removeItem: (k: string) => stored.delete(k),
     };
     g.prompt = (message: string) => {
       asked.push(message);
@@ -154,6 +155,18 @@ describe('--admin-token', () => {
         'ADMIN_TOKEN_INVALID',
       );
       expect(stored.size).toBe(0);
+      // A kept token the node refuses (it restarted with another), then a cancel: forgotten.
+      stored.set('blockforge.adminToken', 'stale-token-0123456789');
+      expect(((await requestText(`${base}/mine`).catch((err: unknown) => err)) as ApiError).code).toBe(
+        'ADMIN_TOKEN_INVALID',
+      );
+      expect(stored.size).toBe(0);
+      // A pasted token a header cannot carry is asked again, never sent (no "node did not answer").
+      answers.push('\u201cpasted-token-0123456789\u201d', TOKEN);
+      const before = asked.length;
+      await requestText(`${base}/nodes/resolve`);
+      expect(asked.slice(before).map((m) => m.includes('not this node'))).toEqual([false, true]);
+      expect(stored.get('blockforge.adminToken')).toBe(TOKEN);
       // Cancelled prompt: the 401 comes back as the error it is.
       stored.clear();
       answers.length = 0;

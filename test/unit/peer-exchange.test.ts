@@ -7,7 +7,17 @@
 
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/core/errors.js';
-import { announcementTxt, candidateOf } from '../../src/node/discovery.js';
+import {
+  announcementRecords,
+  announcementTxt,
+  candidateOf,
+  type Mdns,
+  type MdnsPacket,
+  type MdnsRecord,
+  SOURCE_BURST,
+  servicesIn,
+  startDiscovery,
+} from '../../src/node/discovery.js';
 import { parsePeerAddress } from '../../src/node/peer-address.js';
 import {
   CandidateQueue,
@@ -15,8 +25,9 @@ import {
   MAX_SHARED_PEERS,
   RateLimiter,
   readExchangeAnswer,
+  remoteKey,
 } from '../../src/node/peer-exchange.js';
-import { MAX_LEARNED_PEERS } from '../../src/node/peer-network.js';
+import { MAX_LEARNED_PEERS, MAX_LEARNED_PER_HOST } from '../../src/node/peer-network.js';
 import { cleanupAll } from '../support/harness.js';
 import { type LiarRequest, MemoryNetwork, type MemoryNode } from '../support/memory-network.js';
 
@@ -163,6 +174,102 @@ describe('peer exchange', () => {
     ]);
   });
 
+  it('learns at most a few nodes at one address, however many ports answer there', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    // One machine (10.0.9.9) answering as 64 nodes, one per port, each claiming a huge height.
+    const host = '10.0.9.9';
+    const fakes = Array.from({ length: 64 }, (_, k) => ({
+      address: `${host}:${6000 + k}`,
+      id: (k + 1).toString(16).padStart(32, 'f'),
+    }));
+    for (const fake of fakes) {
+      net.addLiar(fake.address, ({ path }) =>
+        path === '/peer/status'
+          ? {
+              status: 200,
+              body: { node_id: fake.id, profile: 'seed', difficulty: 1, height: 1_000_000, work: '1000000' },
+            }
+          : { status: 404, body: 'Not Found' },
+      );
+    }
+    const lister = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/peer/addresses'
+        ? { status: 200, body: { peers: fakes.map((f) => ({ address: f.address, node_id: f.id })) } }
+        : path === '/peer/hello'
+          ? { status: 200, body: { node_id: 'b'.repeat(32), height: 1 } }
+          : { status: 404, body: 'Not Found' },
+    );
+    a.network.registerPeers([lister]);
+    net.start(a);
+    await net.settle(5_000);
+    const learned = a.network.health().filter((h) => h.origin === 'learned');
+    expect(learned.length).toBe(MAX_LEARNED_PER_HOST);
+    // And what it passes on is as bounded.
+    const shared = (await net.call(a, 'GET', '/peer/addresses')).json.peers as { address: string }[];
+    expect(shared.filter((p) => p.address.startsWith(`${host}:`)).length).toBeLessThanOrEqual(MAX_LEARNED_PER_HOST);
+  });
+
+  it('never dials what a LAN peer lists on loopback, link-local, multicast or by name', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    const listed = [
+      '127.0.0.1:6379',
+      'localhost:22',
+      '[::1]:8080',
+      '169.254.169.254:80',
+      '0.0.0.0:5003',
+      '224.0.0.251:5353',
+      '[fe80::1]:5000',
+      'db.internal:5432',
+    ];
+    const lister = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/peer/addresses'
+        ? { status: 200, body: { peers: listed.map((address, k) => ({ address, node_id: String(k).repeat(32) })) } }
+        : { status: 404, body: 'Not Found' },
+    );
+    a.network.registerPeers([lister]);
+    net.start(a);
+    await net.settle();
+    const dialed = new Set(net.log.filter((r) => r.from === a.address).map((r) => r.to));
+    expect([...dialed]).toEqual([lister]);
+  });
+
+  it('lists its loopback peers only to askers on loopback', async () => {
+    const [a, b] = (await net.createNodes(2)) as [MemoryNode, MemoryNode];
+    // A node of the same machine, as `blockforge class` registers them.
+    const genesis = a.node.tip.hash;
+    const local = net.addLiar('127.0.0.1:9999', ({ path }) =>
+      path === '/peer/hello'
+        ? { status: 200, body: { node_id: '9'.repeat(32), height: 1 } }
+        : path === '/peer/status'
+          ? {
+              status: 200,
+              body: {
+                node_id: '9'.repeat(32),
+                profile: 'seed',
+                difficulty: 1,
+                height: 1,
+                work: '1',
+                tip: genesis,
+                genesis,
+              },
+            }
+          : { status: 404, body: 'Not Found' },
+    );
+    a.network.registerPeers([b.address, local]);
+    net.start(a);
+    await net.settle();
+    const ask = async (remoteAddress: string) =>
+      (
+        JSON.parse((await a.app.inject({ method: 'GET', url: '/peer/addresses', remoteAddress })).body).peers as {
+          address: string;
+        }[]
+      )
+        .map((p) => p.address)
+        .sort();
+    expect(await ask('10.0.0.77')).toEqual([b.address]);
+    expect(await ask('127.0.0.1')).toEqual([local, b.address].sort());
+  });
+
   it('answers each remote address a burst of exchanges, then one a second, in the error shape', async () => {
     const [a] = (await net.createNodes(1)) as [MemoryNode];
     const ask = (remoteAddress: string) => a.app.inject({ method: 'GET', url: '/peer/addresses', remoteAddress });
@@ -238,6 +345,13 @@ describe('peer exchange parts', () => {
     ]);
   });
 
+  it('counts an IPv6 client by its /64, and an IPv4-mapped address as the IPv4 one', () => {
+    expect(remoteKey('2001:db8:1:2:3:4:5:6')).toBe(remoteKey('2001:db8:1:2::9'));
+    expect(remoteKey('2001:db8:1:3::9')).not.toBe(remoteKey('2001:db8:1:2::9'));
+    expect(remoteKey('::ffff:10.0.0.1')).toBe('10.0.0.1');
+    expect(remoteKey(undefined)).toBe('unknown');
+  });
+
   it('refills a bucket with time, and forgets the least recent keys beyond its bound', () => {
     let now = 0;
     const limiter = new RateLimiter(2, 10, () => now, 2);
@@ -252,6 +366,14 @@ describe('peer exchange parts', () => {
     limiter.take('c');
     expect(limiter.take('a')).toBe(true);
     expect(() => new RateLimiter(0, 1, () => 0)).toThrow(RangeError);
+    // A clock stepping back neither refills nor locks the key out for the length of the step.
+    now = 1_000;
+    const back = new RateLimiter(1, 1, () => now);
+    expect(back.take('x')).toBe(true);
+    now = 0;
+    expect(back.take('x')).toBe(false);
+    now = 1;
+    expect(back.take('x')).toBe(true);
   });
 });
 
@@ -297,5 +419,158 @@ describe('LAN discovery candidates', () => {
     expect(
       candidateOf(service(announcementTxt(other), { addresses: ['fe80::1'], referer: { address: 'fe80::9' } }), self),
     ).toBeNull();
+  });
+});
+
+/** An mDNS socket in memory: what was sent, and packets delivered by hand. */
+class FakeMdns implements Mdns {
+  readonly sent: { kind: 'query' | 'respond'; records: unknown }[] = [];
+  destroyed = false;
+  private readonly listeners = new Map<string, ((...args: never[]) => void)[]>();
+
+  on(event: string, listener: (...args: never[]) => void): this {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+    return this;
+  }
+
+  emit(event: string, ...args: unknown[]): void {
+    for (const listener of this.listeners.get(event) ?? []) (listener as (...a: unknown[]) => void)(...args);
+  }
+
+  query(questions: { name: string; type: string }[]): void {
+    this.sent.push({ kind: 'query', records: questions });
+  }
+
+  respond(packet: { answers: MdnsRecord[] }, callback?: () => void): void {
+    this.sent.push({ kind: 'respond', records: packet.answers });
+    callback?.();
+  }
+
+  destroy(callback?: () => void): void {
+    this.destroyed = true;
+    callback?.();
+  }
+}
+
+describe('LAN discovery on a socket', () => {
+  const self = {
+    nodeId: '1'.repeat(32),
+    port: 5000,
+    profile: 'seed',
+    params: { difficulty: 4 },
+    addresses: ['10.1.1.1'],
+  };
+  const peerRecords = (k: number, port = 5000): MdnsRecord[] =>
+    announcementRecords({ ...self, nodeId: k.toString(16).padStart(32, '2'), port, addresses: [`10.1.1.${k}`] });
+  const logs: string[] = [];
+  const logger = {
+    info: () => undefined,
+    debug: () => undefined,
+    warn: (_: object, message: string) => logs.push(message),
+    error: () => undefined,
+  };
+
+  it('finds a node on the same rules in an announcement or an answer, and never itself', () => {
+    const mdns = new FakeMdns();
+    const found: string[] = [];
+    let now = 0;
+    const discovery = startDiscovery(
+      self,
+      (address, id) => found.push(`${address.key} ${id}`),
+      logger as never,
+      mdns,
+      () => now,
+    );
+    // It announced itself and asked the LAN.
+    expect(mdns.sent.map((s) => s.kind)).toEqual(['respond', 'query']);
+    // An announcement: every record an answer.
+    mdns.emit('response', { answers: peerRecords(2) } satisfies MdnsPacket, { address: '10.1.1.2' });
+    // An answer to our query: PTR as the answer, the rest as additionals, the port another.
+    const [ptr, ...rest] = peerRecords(3, 5003);
+    mdns.emit('response', { answers: [ptr as MdnsRecord], additionals: rest }, { address: '10.1.1.3' });
+    // Ourselves (multicast comes back), a goodbye (TTL 0), and a node on other rules: nothing.
+    mdns.emit('response', { answers: announcementRecords(self) }, { address: '10.1.1.1' });
+    mdns.emit(
+      'response',
+      { answers: announcementRecords({ ...self, nodeId: '4'.repeat(32) }, 0) },
+      { address: '10.1.1.4' },
+    );
+    mdns.emit(
+      'response',
+      { answers: announcementRecords({ ...self, nodeId: '5'.repeat(32), params: { difficulty: 3 } }) },
+      { address: '10.1.1.5' },
+    );
+    expect(found).toEqual([`10.1.1.2:5000 ${'2'.repeat(31)}2`, `10.1.1.3:5003 ${'2'.repeat(31)}3`]);
+    // Queries for our service are answered, at most once a second.
+    const query = { questions: [{ name: '_blockforge._tcp.local', type: 'PTR' }] };
+    mdns.emit('query', query, { address: '10.1.1.9' });
+    mdns.emit('query', query, { address: '10.1.1.9' });
+    now = 1.5;
+    mdns.emit('query', query, { address: '10.1.1.8' });
+    mdns.emit('query', { questions: [{ name: '_http._tcp.local', type: 'PTR' }] }, { address: '10.1.1.8' });
+    expect(mdns.sent.filter((s) => s.kind === 'respond').length).toBe(3);
+    void discovery.stop();
+  });
+
+  it('reads a bounded part of each packet, and a bounded number of packets from one source', () => {
+    const mdns = new FakeMdns();
+    let found = 0;
+    let now = 0;
+    const discovery = startDiscovery(
+      self,
+      () => found++,
+      logger as never,
+      mdns,
+      () => now,
+    );
+    // One packet naming 1,000 services: at most 4 taken (and at most 64 records read).
+    const many = Array.from({ length: 1000 }, (_, k) => peerRecords(k + 2)).flat();
+    mdns.emit('response', { answers: many }, { address: '10.1.1.7' });
+    expect(found).toBeLessThanOrEqual(4);
+    // A flood of packets from one address: a burst, then two a second.
+    found = 0;
+    for (let k = 0; k < 1000; k++) mdns.emit('response', { answers: peerRecords(2) }, { address: '10.1.1.6' });
+    expect(found).toBe(SOURCE_BURST);
+    now = 10;
+    mdns.emit('response', { answers: peerRecords(2) }, { address: '10.1.1.6' });
+    expect(found).toBe(SOURCE_BURST + 1);
+    // Junk records do not throw.
+    mdns.emit(
+      'response',
+      { answers: [{ name: 'x._blockforge._tcp.local', type: 'TXT', data: [42, null, Buffer.from('=x')] }, null, {}] },
+      { address: '10.1.1.5' },
+    );
+    void discovery.stop();
+  });
+
+  it('goes on without discovery when the socket fails, and says goodbye on stop', async () => {
+    const mdns = new FakeMdns();
+    logs.length = 0;
+    const discovery = startDiscovery(self, () => undefined, logger as never, mdns);
+    mdns.emit('error', Object.assign(new Error('bind EADDRINUSE 0.0.0.0:5353'), { code: 'EADDRINUSE' }));
+    mdns.emit('error', new Error('again'));
+    expect(logs).toEqual(['LAN discovery unavailable (multicast failed): peers only by --peer and exchange']);
+    await discovery.stop();
+    expect(mdns.destroyed).toBe(true);
+
+    const healthy = new FakeMdns();
+    const other = startDiscovery(self, () => undefined, logger as never, healthy);
+    await Promise.all([other.stop(), other.stop()]);
+    const goodbye = healthy.sent.at(-1);
+    expect(goodbye?.kind).toBe('respond');
+    expect(((goodbye?.records ?? []) as MdnsRecord[]).every((r) => r.ttl === 0)).toBe(true);
+    expect(healthy.destroyed).toBe(true);
+  });
+
+  it('reads a service from its records', () => {
+    const [ptr, ...rest] = peerRecords(2, 5002);
+    expect(servicesIn({ answers: [ptr as MdnsRecord], additionals: rest }, '10.1.1.2')).toEqual([
+      {
+        port: 5002,
+        txt: { ...announcementTxt({ ...self, nodeId: `${'2'.repeat(31)}2` }) },
+        addresses: ['10.1.1.2'],
+        referer: { address: '10.1.1.2' },
+      },
+    ]);
   });
 });

@@ -20,12 +20,19 @@ const t = messages(
   },
 );
 
+/** What an admin token can be (the node's `--admin-token` rule): visible ASCII, 16 to 256 characters. */
+const ADMIN_TOKEN_SHAPE = /^[\x21-\x7e]{16,256}$/;
+
 /** Where the admin token is kept: this tab's session only (never written to disk by the page). */
 const TOKEN_KEY = 'blockforge.adminToken';
 
 /** The browser's session storage and prompt (absent where the web modules run under Node tests). */
 const browser = globalThis as {
-  sessionStorage?: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  sessionStorage?: {
+    getItem(key: string): string | null;
+    setItem(key: string, value: string): void;
+    removeItem(key: string): void;
+  };
   prompt?: (message: string) => string | null;
 };
 
@@ -66,25 +73,30 @@ export function nodeIdSeen(): string | null {
 export async function requestText(path: string, init: RequestInit = {}): Promise<string> {
   let response = await send(path, init, storedToken());
   // A control route of a node started with --admin-token: ask for the token, send the request again
-  // with it, and keep it for this tab's session once the node took it (a wrong one is not kept).
+  // with it, and keep it for this tab's session once the node took it (a refused one is not kept,
+  // and a kept one the node refuses is forgotten).
+  let code = await adminCode(response);
   let tried: string | null = null;
-  for (let ask = 0; ask < 2 && response.status === 401; ask++) {
-    const code = response.headers.get('www-authenticate') === null ? null : await errorCode(response.clone());
-    if (code !== 'ADMIN_TOKEN_REQUIRED' && code !== 'ADMIN_TOKEN_INVALID') break;
+  for (let ask = 0; ask < 2 && code !== null; ask++) {
     const wrong: boolean = code === 'ADMIN_TOKEN_INVALID' && (tried ?? storedToken()) !== null;
     const token: string | undefined = browser.prompt
       ? browser.prompt(t(wrong ? 'adminTokenWrong' : 'adminToken'))?.trim()
       : undefined;
     if (!token) break; // cancelled, or nothing typed
     tried = token;
-    response = await send(path, init, token);
-  }
-  if (tried !== null && response.status !== 401) {
-    try {
-      browser.sessionStorage?.setItem(TOKEN_KEY, tried);
-    } catch {
-      // No session storage (a private window's quota): the token was sent this once.
+    // What a header cannot carry (a pasted curly quote) is no token: asked again, never sent.
+    if (!ADMIN_TOKEN_SHAPE.test(token)) {
+      code = 'ADMIN_TOKEN_INVALID';
+      continue;
     }
+    response = await send(path, init, token);
+    code = await adminCode(response);
+  }
+  try {
+    if (tried !== null && response.ok) browser.sessionStorage?.setItem(TOKEN_KEY, tried);
+    else if (code === 'ADMIN_TOKEN_INVALID') browser.sessionStorage?.removeItem(TOKEN_KEY);
+  } catch {
+    // No session storage (a private window's quota): the token was sent this once.
   }
   lastNodeId = response.headers.get(NODE_ID_HEADER) ?? lastNodeId;
   const body = await response.text();
@@ -112,6 +124,15 @@ async function send(path: string, init: RequestInit, token: string | null): Prom
     throw new ApiError(0, 'NETWORK', t('noAnswer', { reason: (err as Error).message }));
   }
 }
+
+/** The admin-token code of a 401 from the node's token check (`WWW-Authenticate` set), else null. */
+async function adminCode(response: Response): Promise<typeof ErrorCodes.required | typeof ErrorCodes.invalid | null> {
+  if (response.status !== 401 || response.headers.get('www-authenticate') === null) return null;
+  const code = await errorCode(response.clone());
+  return code === ErrorCodes.required || code === ErrorCodes.invalid ? code : null;
+}
+
+const ErrorCodes = { required: 'ADMIN_TOKEN_REQUIRED', invalid: 'ADMIN_TOKEN_INVALID' } as const;
 
 async function errorCode(response: Response): Promise<string | null> {
   try {
