@@ -152,4 +152,3 @@ export function remoteKey(remote: string | undefined): string {
     .map((g) => g.replace(/^0+(?=.)/, ''))
     .join(':')}::/64`;
 }
-
