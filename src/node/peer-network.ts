@@ -25,7 +25,13 @@ import { fromPlain, isJsonObject, JsonNumber, type JsonObject, type JsonValue, w
 import type { NodeLogger, OfferResult, Reorg } from './blockforge-node.js';
 import type { NodeEvents } from './node-events.js';
 import { hostScope, isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
-import { httpTransport, NODE_ID_HEADER, type PeerRequestLimits, type PeerTransport } from './peer-client.js';
+import {
+  httpTransport,
+  NODE_ID_HEADER,
+  type PeerRequestLimits,
+  type PeerSession,
+  type PeerTransport,
+} from './peer-client.js';
 import { PeerError } from './peer-error.js';
 import {
   CandidateQueue,
@@ -102,6 +108,11 @@ export interface NetworkOptions {
    */
   readonly peerExchange?: boolean;
   /**
+   * Most peers one block or transaction is pushed to (picked at random among those that take
+   * pushes); {@link PUSH_FANOUT} unless given (`Infinity`: all of them).
+   */
+  readonly pushFanout?: number;
+  /**
    * How much of a long branch is adopted at once while it is fetched (blocks and bytes of page
    * text); `ADOPT_EVERY_BLOCKS` and `ADOPT_EVERY_BYTES` unless given (tests give smaller parts).
    */
@@ -173,6 +184,13 @@ const EXCHANGES_PER_ROUND = 2;
  * still finding the network); above it only its registered peers and a few each minute.
  */
 const FEW_PEERS = 8;
+
+/**
+ * Peers a block or transaction is pushed to, at most (picked at random; each receiver relays it the
+ * same way). Measured on 30 hosts (docs/network.md): pushing to all 29 cost each node ~43 KB and
+ * ~53 ms of CPU per block; a few random ones reach everyone in two or three hops.
+ */
+export const PUSH_FANOUT = 8;
 
 /** Pushes in flight at once, and queued before the oldest are dropped. */
 const PUSH_CONCURRENCY = 8;
@@ -320,6 +338,8 @@ export class PeerNetwork {
   private timer: NodeJS.Timeout | null = null;
   private readonly pushQueue: (() => Promise<void>)[] = [];
   private pushing = 0;
+  /** The connections pushes reuse (null: a transport without sessions; undefined: not opened yet). */
+  private pushSession: PeerSession | null | undefined;
   private started = false;
   private stopped = false;
   private readonly unsubscribe: (() => void)[] = [];
@@ -338,6 +358,7 @@ export class PeerNetwork {
     this.options = {
       syncIntervalMs: 10_000,
       banSeconds: 300,
+      pushFanout: PUSH_FANOUT,
       ...options,
       peerLimits: { ...DEFAULT_PEER_LIMITS, ...options.peerLimits },
     };
@@ -407,6 +428,7 @@ export class PeerNetwork {
     for (const off of this.unsubscribe.splice(0)) off();
     this.pushQueue.length = 0;
     this.candidates.clear();
+    this.pushSession?.close();
   }
 
   /** Peer health for `GET /nodes`. */
@@ -730,15 +752,25 @@ export class PeerNetwork {
     this.broadcast('/peer/blocks', { block: block.json, sender: this.sender }, except);
   }
 
-  /** Queues a push of `body` to every peer that takes pushes, except `except`. */
+  /**
+   * Queues a push of `body` to the peers that take pushes, except `except`: every one of them, or
+   * `pushFanout` of them picked at random when there are more (each receiver relays it on, so a
+   * random few reach the whole network in a few hops; see docs/network.md).
+   */
   private broadcast(path: string, body: Record<string, unknown>, except?: string): void {
     if (!this.started || this.stopped) return;
-    // Serialized once, and only if some peer takes the push (ingest stays cheap without peers).
-    let text: string | undefined;
-    for (const peer of this.peers) {
-      if (peer.key === except || !this.registry.isAvailable(peer.key) || !this.adapterFor(peer).takesPushes) continue;
-      text ??= writeJson(fromPlain(body));
-      const payload = text;
+    const targets = this.peers.filter(
+      (peer) => peer.key !== except && this.registry.isAvailable(peer.key) && this.adapterFor(peer).takesPushes,
+    );
+    if (targets.length === 0) return; // ingest stays cheap without peers: nothing serialized
+    const fanout = this.options.pushFanout ?? Number.POSITIVE_INFINITY;
+    // A partial Fisher-Yates shuffle: the first `fanout` entries are a uniform sample.
+    for (let k = 0; k < Math.min(fanout, targets.length - 1); k++) {
+      const j = k + Math.floor(Math.random() * (targets.length - k));
+      [targets[k], targets[j]] = [targets[j] as PeerAddress, targets[k] as PeerAddress];
+    }
+    const payload = writeJson(fromPlain(body));
+    for (const peer of targets.slice(0, fanout)) {
       if (this.pushQueue.length >= PUSH_QUEUE) this.pushQueue.shift();
       this.pushQueue.push(() => this.push(peer, path, payload));
     }
@@ -756,8 +788,13 @@ export class PeerNetwork {
     }
   }
 
-  private post(peer: PeerAddress, path: string, body: string): ReturnType<PeerTransport['request']> {
-    return this.transport.request(
+  private post(
+    peer: PeerAddress,
+    path: string,
+    body: string,
+    transport: PeerTransport = this.transport,
+  ): ReturnType<PeerTransport['request']> {
+    return transport.request(
       peer,
       { method: 'POST', path, body, headers: { [NODE_ID_HEADER]: this.node.nodeId } },
       this.context.smallLimits,
@@ -766,7 +803,10 @@ export class PeerNetwork {
 
   private async push(peer: PeerAddress, path: string, body: string): Promise<void> {
     try {
-      await this.post(peer, path, body);
+      // Kept-alive connections for the pushes (two per peer at most, closed when the network stops):
+      // a connection per push cost each block its handshakes (see docs/network.md).
+      this.pushSession ??= this.transport.session?.(2) ?? null;
+      await this.post(peer, path, body, this.pushSession ?? this.transport);
       this.registry.succeeded(peer.key, { kind: 'blockforge' });
     } catch (err) {
       if (!(err instanceof PeerError)) return;

@@ -12,7 +12,7 @@ import { canonicalJson } from '../../src/core/canonical.js';
 import { ErrorCode } from '../../src/core/errors.js';
 import { JsonNumber, type JsonObject, type JsonValue, parseJson, writeJson } from '../../src/core/json.js';
 import { checkProof, searchProof } from '../../src/core/pow.js';
-import type { PeerReport } from '../../src/node/peer-network.js';
+import { type PeerReport, PUSH_FANOUT } from '../../src/node/peer-network.js';
 import { cleanupAll } from '../support/harness.js';
 import {
   chainTransactions,
@@ -99,6 +99,26 @@ describe('gossip', () => {
     expect(after.filter((r) => r.path.startsWith('/blocks'))).toEqual([]);
     // A does not push to C directly: they are not peers.
     expect(after.filter((r) => r.from === a.address && r.to === c.address)).toEqual([]);
+  });
+
+  it('pushes a block to a few random peers each, and it still reaches all 20 nodes of a mesh', async () => {
+    net = new MemoryNetwork({ peerExchange: false });
+    const nodes = await net.createNodes(20);
+    net.connectAll(nodes);
+    net.start();
+    await net.settle(5_000);
+    const log = net.log.length;
+    const block = await net.mine(nodes[0] as MemoryNode);
+    await net.settle(5_000);
+    for (const n of nodes) expect(n.node.tip.hash, n.name).toBe(block.hash);
+    const pushes = net.log.slice(log).filter((r) => r.path === '/peer/blocks');
+    const bySender = new Map<string, number>();
+    for (const push of pushes) bySender.set(push.from, (bySender.get(push.from) ?? 0) + 1);
+    // Each node pushed it to PUSH_FANOUT peers at most (flooding would be 19 each, 380 in all).
+    expect(Math.max(...bySender.values())).toBe(PUSH_FANOUT);
+    expect(pushes.length).toBeLessThanOrEqual(20 * PUSH_FANOUT);
+    // Nothing was pulled: pushes alone reached everyone.
+    expect(net.log.slice(log).filter((r) => r.path.startsWith('/blocks'))).toEqual([]);
   });
 
   it('relays a transaction posted to A into C’s mempool, once', async () => {
