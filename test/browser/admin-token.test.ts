@@ -11,7 +11,13 @@
 
 import type { ConsoleMessage, Dialog, Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, browserAvailability, launchBrowser, screenshot } from '../support/browser.js';
+import {
+  type BrowserSession,
+  browserAvailability,
+  expectCleanSession,
+  launchBrowser,
+  screenshot,
+} from '../support/browser.js';
 import { call, cleanupAll, freePort, type RunningNode, startNode } from '../support/harness.js';
 
 /** The browser globals used by the callbacks given to page.evaluate (this file has no DOM library). */
@@ -146,14 +152,7 @@ describe.skipIf(availability.skip)('admin token in the explorer (chromium)', () 
     [node, session] = await Promise.all([startNode({ args: NODE_ARGS }), launchBrowser(availability.path)]);
   });
 
-  afterEach(() => {
-    const problems = session.problems.splice(0);
-    const outside = session.outside.splice(0);
-    const httpErrors = session.httpErrors.splice(0);
-    expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-    expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-    expect(httpErrors, 'error answers the test did not ask for').toEqual([]);
-  });
+  afterEach(() => expectCleanSession(session));
 
   afterAll(async () => {
     await session?.close();

@@ -7,7 +7,14 @@
 
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, browserAvailability, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.js';
+import {
+  type BrowserSession,
+  browserAvailability,
+  expectCleanSession,
+  launchBrowser,
+  screenshot,
+  VIEWPORTS,
+} from '../support/browser.js';
 import { call, cleanupAll, freePort, type RunningNode, startNode } from '../support/harness.js';
 
 /**
@@ -69,14 +76,7 @@ describe.skipIf(availability.skip)('block explorer (chromium)', () => {
     page = await session.newPage();
   });
 
-  afterEach(() => {
-    const problems = session.problems.splice(0);
-    const outside = session.outside.splice(0);
-    const httpErrors = session.httpErrors.splice(0);
-    expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-    expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-    expect(httpErrors, 'error answers the test did not ask for').toEqual([]);
-  });
+  afterEach(() => expectCleanSession(session));
 
   afterAll(async () => {
     await session?.close();

@@ -8,7 +8,14 @@
 
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, browserAvailability, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.js';
+import {
+  type BrowserSession,
+  browserAvailability,
+  expectCleanSession,
+  launchBrowser,
+  screenshot,
+  VIEWPORTS,
+} from '../support/browser.js';
 import { call, cleanupAll, type RunningNode, startNode } from '../support/harness.js';
 
 declare const window: Record<string, unknown>;
@@ -57,14 +64,7 @@ describe.skipIf(availability.skip)('forks and network pages (chromium)', () => {
     page = await session.newPage();
   });
 
-  afterEach(() => {
-    const problems = session.problems.splice(0);
-    const outside = session.outside.splice(0);
-    const httpErrors = session.httpErrors.splice(0);
-    expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-    expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-    expect(httpErrors, 'error answers').toEqual([]);
-  });
+  afterEach(() => expectCleanSession(session));
 
   afterAll(async () => {
     await session?.close();

@@ -13,6 +13,7 @@ import {
   type BrowserSession,
   browserAvailability,
   englishWords,
+  expectCleanSession,
   launchBrowser,
   screenshot,
   VIEWPORTS,
@@ -123,12 +124,7 @@ describe.skipIf(availability.skip)('block explorer in Chinese (chromium, zh-CN)'
     data = [nodeId, ...(mining.kernel ? [mining.kernel] : [])];
   });
 
-  afterEach(() => {
-    const problems = session.problems.splice(0);
-    const outside = session.outside.splice(0);
-    expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-    expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-  });
+  afterEach(() => expectCleanSession(session, { httpErrors: false }));
 
   afterAll(async () => {
     await session?.close();

@@ -34,6 +34,7 @@ import {
   type BrowserSession,
   browserAvailability,
   englishWords,
+  expectCleanSession,
   launchBrowser,
   screenshot,
   VIEWPORTS,
@@ -209,14 +210,7 @@ describe.skipIf(availability.skip)('attack lab page (chromium)', () => {
   });
 
   afterEach(() => {
-    for (const s of [session, zhSession]) {
-      const problems = s.problems.splice(0);
-      const outside = s.outside.splice(0);
-      const httpErrors = s.httpErrors.splice(0);
-      expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-      expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-      expect(httpErrors, 'error answers').toEqual([]);
-    }
+    for (const s of [session, zhSession]) expectCleanSession(s);
   });
 
   afterAll(async () => {

@@ -14,7 +14,14 @@ import { hashJson } from '../../src/core/canonical.js';
 import { type JsonObject, parseJson, writeJson } from '../../src/core/json.js';
 import { genesisFileJson, targetForExpectedHashes } from '../../src/core/ledger/genesis.js';
 import { createLedgerProfile, type LedgerProfile } from '../../src/core/ledger/ledger-profile.js';
-import { type BrowserSession, browserAvailability, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.js';
+import {
+  type BrowserSession,
+  browserAvailability,
+  expectCleanSession,
+  launchBrowser,
+  screenshot,
+  VIEWPORTS,
+} from '../support/browser.js';
 import { call, cleanupAll, type RunningNode, startNode, tempDir } from '../support/harness.js';
 import { pay, testGenesis, testWallet } from '../support/ledger.js';
 
@@ -86,14 +93,7 @@ describe.skipIf(availability.skip)('ledger pages of the explorer (chromium)', ()
     for (let k = 0; k < 4; k++) await mine();
   });
 
-  afterEach(() => {
-    const problems = session.problems.splice(0);
-    const outside = session.outside.splice(0);
-    const httpErrors = session.httpErrors.splice(0);
-    expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-    expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-    expect(httpErrors, 'error answers the test did not ask for').toEqual([]);
-  });
+  afterEach(() => expectCleanSession(session));
 
   afterAll(async () => {
     await session?.close();

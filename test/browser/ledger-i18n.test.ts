@@ -19,6 +19,7 @@ import {
   type BrowserSession,
   browserAvailability,
   englishWords,
+  expectCleanSession,
   launchBrowser,
   screenshot,
   VIEWPORTS,
@@ -191,14 +192,7 @@ describe.skipIf(availability.skip)('ledger explorer in Chinese (chromium, zh-CN)
     data = [nodeId, ...(kernel ? [kernel] : [])].filter((word) => word !== '');
   });
 
-  afterEach(() => {
-    const problems = session.problems.splice(0);
-    const outside = session.outside.splice(0);
-    const httpErrors = session.httpErrors.splice(0);
-    expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-    expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-    expect(httpErrors, 'error answers').toEqual([]);
-  });
+  afterEach(() => expectCleanSession(session));
 
   afterAll(async () => {
     await session?.close();

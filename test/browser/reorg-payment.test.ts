@@ -16,7 +16,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeJson } from '../../src/core/json.js';
 import { genesisFileJson, targetForExpectedHashes } from '../../src/core/ledger/genesis.js';
 import { createKeystore, keystoreJson } from '../../src/core/ledger/keystore.js';
-import { type BrowserSession, browserAvailability, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.js';
+import {
+  type BrowserSession,
+  browserAvailability,
+  expectCleanSession,
+  launchBrowser,
+  screenshot,
+  VIEWPORTS,
+} from '../support/browser.js';
 import { call, cleanupAll, type RunningNode, startNode, tempDir } from '../support/harness.js';
 import { testGenesis, testWallet } from '../support/ledger.js';
 
@@ -163,14 +170,7 @@ function journey(locale: Locale): void {
     ]);
   });
 
-  afterEach(() => {
-    const problems = session.problems.splice(0);
-    const outside = session.outside.splice(0);
-    const httpErrors = session.httpErrors.splice(0);
-    expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-    expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-    expect(httpErrors, 'error answers').toEqual([]);
-  });
+  afterEach(() => expectCleanSession(session));
 
   afterAll(async () => {
     await session?.close();

@@ -16,7 +16,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeJson } from '../../src/core/json.js';
 import { genesisFileJson, targetForExpectedHashes } from '../../src/core/ledger/genesis.js';
 import { createKeystore, keystoreJson, parseKeystore } from '../../src/core/ledger/keystore.js';
-import { type BrowserSession, browserAvailability, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.js';
+import {
+  type BrowserSession,
+  browserAvailability,
+  expectCleanSession,
+  launchBrowser,
+  screenshot,
+  VIEWPORTS,
+} from '../support/browser.js';
 import { call, cleanupAll, freePort, type RunningNode, startNode, tempDir } from '../support/harness.js';
 import { testGenesis, testWallet } from '../support/ledger.js';
 
@@ -155,14 +162,7 @@ describe.skipIf(availability.skip)('wallet and transaction pages (chromium, ledg
     page = await session.newPage();
   });
 
-  afterEach(() => {
-    const problems = session.problems.splice(0);
-    const outside = session.outside.splice(0);
-    const httpErrors = session.httpErrors.splice(0);
-    expect(problems, 'console errors, page errors and failed requests').toEqual([]);
-    expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
-    expect(httpErrors, 'error answers the test did not ask for').toEqual([]);
-  });
+  afterEach(() => expectCleanSession(session));
 
   afterAll(async () => {
     await session?.close();

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Where tests keep their screenshots (gitignored). */
 export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
@@ -204,4 +205,19 @@ export function englishWords(text: string, allowed: readonly string[]): string[]
   rest = rest.replace(/\b[0-9a-f]{4,}…[0-9a-f]{2,}\b/gi, ' ');
   for (const token of [...allowed].sort((a, b) => b.length - a.length)) rest = rest.split(token).join(' ');
   return [...new Set(rest.match(/[A-Za-z]{3,}/g) ?? [])];
+}
+
+/**
+ * After each browser test: the session logged no console error, threw nothing, had no failed
+ * request, reached nothing beyond 127.0.0.1 and (unless `httpErrors` is false) got no error answer
+ * the test did not take out itself. Empties the lists for the next test.
+ */
+export function expectCleanSession(session: BrowserSession, options: { httpErrors?: boolean } = {}): void {
+  const problems = session.problems.splice(0);
+  const outside = session.outside.splice(0);
+  expect(problems, 'console errors, page errors and failed requests').toEqual([]);
+  expect(outside, 'requests beyond 127.0.0.1').toEqual([]);
+  if (options.httpErrors !== false) {
+    expect(session.httpErrors.splice(0), 'error answers the test did not ask for').toEqual([]);
+  }
 }
