@@ -1,14 +1,16 @@
 /**
  * LAN discovery: a node announces itself over mDNS/DNS-SD (RFC 6762/6763: service
- * `_blockforge._tcp.local`, through `multicast-dns`) and listens for others of the same kind. A node
+ * `_blockforge._tcp.local`, on a UDP socket of its own with `dns-packet` for the wire format) and
+ * listens for others of the same kind. A node
  * found this way is only a candidate: the peer network dials it back (`/peer/status`, the node id it
  * announced) before it becomes a learned peer, bounded like the peers learned from hellos (see
  * `peer-network.ts`). Nodes on other rules (another profile, difficulty or genesis, from the
  * announcement's TXT record) are not even dialed.
  *
  * Anyone on the LAN can send mDNS packets, so everything here is bounded: answers are read from at
- * most {@link MAX_RECORDS} records and {@link MAX_INSTANCES} services a packet, each source address
- * gets {@link SOURCE_BURST} packets and then one every {@link SOURCE_REFILL_S} s, nothing is kept
+ * most {@link MAX_DATAGRAM} bytes, {@link MAX_RECORDS} records and {@link MAX_INSTANCES} services a
+ * packet (checked before decoding), each source address gets {@link SOURCE_BURST} packets and then
+ * one every {@link SOURCE_REFILL_S} s, nothing is kept
  * between packets (a node is found again by the query every {@link REQUERY_SECONDS} s), and this node
  * answers queries at most once a second (no amplification).
  *
@@ -16,6 +18,8 @@
  * address reuse) logs one warning and runs without it.
  */
 
+import { createSocket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -62,7 +66,7 @@ export interface FoundService {
   readonly referer?: { readonly address: string; readonly family?: string };
 }
 
-/** A DNS record as `multicast-dns` reads and writes them (the fields used here). */
+/** A DNS record as `dns-packet` reads and writes them (the fields used here). */
 export interface MdnsRecord {
   readonly name: string;
   readonly type: string;
@@ -77,7 +81,7 @@ export interface MdnsPacket {
   readonly additionals?: readonly MdnsRecord[];
 }
 
-/** The `multicast-dns` instance's interface used here (a fake in tests). */
+/** The mDNS socket's interface used here ({@link createMdns}; a fake in tests). */
 export interface Mdns {
   on(event: 'query' | 'response', listener: (packet: MdnsPacket, rinfo: { address: string }) => void): unknown;
   on(event: 'error' | 'warning', listener: (err: Error) => void): unknown;
@@ -170,12 +174,7 @@ export function servicesIn(packet: MdnsPacket, from: string): FoundService[] {
 export function announcementRecords(self: Announcement, ttlScale: 0 | 1 = 1): MdnsRecord[] {
   const instance = `blockforge-${self.nodeId}.${SERVICE}`;
   const target = `blockforge-${self.nodeId}.local`;
-  const addresses =
-    self.addresses ??
-    Object.values(networkInterfaces())
-      .flatMap((list) => list ?? [])
-      .filter((info) => info.family === 'IPv4' && !info.internal)
-      .map((info) => info.address);
+  const addresses = self.addresses ?? ipv4Addresses();
   return [
     { name: SERVICE, type: 'PTR', ttl: OTHER_TTL * ttlScale, data: instance },
     { name: instance, type: 'SRV', ttl: HOST_TTL * ttlScale, data: { port: self.port, target } },
@@ -197,16 +196,15 @@ export interface Discovery {
 /**
  * Announces this node (at start, after 1 s and 3 s, and in answer to queries) and reports the
  * compatible nodes it hears of to `found`; queries the LAN at start and every
- * {@link REQUERY_SECONDS}. `mdns` is the socket (a `multicast-dns` instance unless given).
+ * {@link REQUERY_SECONDS}. `mdns` is the socket ({@link createMdns} unless given).
  */
 export function startDiscovery(
   self: Announcement,
   found: (address: PeerAddress, nodeId: string) => void,
   logger: NodeLogger,
-  mdns: Mdns = createMdns(),
   clock: () => number = () => performance.now() / 1000,
+  mdns: Mdns = createMdns(clock),
 ): Discovery {
-  const sources = new RateLimiter(SOURCE_BURST, SOURCE_REFILL_S, clock, 1024);
   const records = announcementRecords(self);
   const instance = (records[1] as MdnsRecord).name;
   let failed = false;
@@ -224,7 +222,6 @@ export function startDiscovery(
   });
   mdns.on('warning', (err: Error) => logger.debug({ err: err.message }, 'mDNS packet ignored'));
   mdns.on('response', (packet, rinfo) => {
-    if (!sources.take(rinfo.address)) return;
     for (const service of servicesIn(packet, rinfo.address)) {
       const candidate = candidateOf(service, self);
       if (candidate) found(candidate.address, candidate.nodeId);
@@ -271,9 +268,143 @@ export function startDiscovery(
   };
 }
 
-/** A `multicast-dns` socket (IPv4, port 5353, address reuse so other mDNS software coexists). */
-function createMdns(): Mdns {
+/** The mDNS group and port (RFC 6762). */
+const MDNS_GROUP = '224.0.0.251';
+const MDNS_PORT = 5353;
+
+/** Largest mDNS message (RFC 6762 section 17: 9000 bytes); larger datagrams are dropped unread. */
+export const MAX_DATAGRAM = 9000;
+
+/**
+ * Whether a datagram is worth decoding: at most {@link MAX_DATAGRAM} bytes and at most
+ * {@link MAX_RECORDS} questions and records in its header. Checked before any decoding: a DNS name
+ * may be a long chain of compression pointers, and one 64 KB datagram of thousands of questions
+ * pointing at the end of such a chain cost `dns-packet` ~370 ms to decode (measured by the
+ * red-team pass), so a sender could freeze the node with a few packets a second.
+ */
+export function worthDecoding(datagram: Buffer): boolean {
+  if (datagram.length < 12 || datagram.length > MAX_DATAGRAM) return false;
+  let entries = 0;
+  for (let offset = 4; offset < 12; offset += 2) entries += datagram.readUInt16BE(offset);
+  return entries <= MAX_RECORDS;
+}
+
+/**
+ * The door of the mDNS socket: a datagram is decoded only if it is {@link worthDecoding} and its
+ * source has a token left ({@link SOURCE_BURST}, then one every {@link SOURCE_REFILL_S} s).
+ */
+export class DatagramGate {
+  private readonly sources: RateLimiter;
+
+  constructor(clock: () => number) {
+    this.sources = new RateLimiter(SOURCE_BURST, SOURCE_REFILL_S, clock, 1024);
+  }
+
+  admit(datagram: Buffer, source: string): boolean {
+    return worthDecoding(datagram) && this.sources.take(source);
+  }
+}
+
+/**
+ * An mDNS socket of our own (IPv4, port 5353, address reuse so other mDNS software coexists):
+ * `dns-packet` encodes and decodes, and every datagram passes {@link worthDecoding} and a token
+ * bucket per source address before it is decoded. Sends wait for the bind; after a failed bind
+ * they are dropped.
+ */
+function createMdns(clock: () => number): Mdns {
   const require = createRequire(import.meta.url);
-  const factory = require('multicast-dns') as (options?: object) => Mdns;
-  return factory({ reuseAddr: true });
+  const packet = require('dns-packet') as {
+    encode(value: object): Buffer;
+    decode(buffer: Buffer): MdnsPacket & { type?: string };
+  };
+  const events = new EventEmitter();
+  const gate = new DatagramGate(clock);
+  const socket = createSocket({ type: 'udp4', reuseAddr: true });
+  const memberships = new Set<string>();
+  const pending: (() => void)[] = [];
+  let state: 'binding' | 'ready' | 'failed' | 'closed' = 'binding';
+  let timer: NodeJS.Timeout | null = null;
+  // Every IPv4 interface joins the group (again every 5 s: a laptop's Wi-Fi comes and goes).
+  const join = (): void => {
+    for (const address of ipv4Addresses()) {
+      if (memberships.has(address)) continue;
+      try {
+        socket.addMembership(MDNS_GROUP, address);
+        memberships.add(address);
+      } catch {
+        // The interface went away, or cannot do multicast: tried again on the next round.
+      }
+    }
+  };
+  socket.on('error', (err) => {
+    if (state === 'binding') state = 'failed';
+    pending.length = 0;
+    events.emit(state === 'failed' ? 'error' : 'warning', err);
+  });
+  socket.on('message', (datagram: Buffer, rinfo: { address: string }) => {
+    if (!gate.admit(datagram, rinfo.address)) return;
+    let decoded: MdnsPacket & { type?: string };
+    try {
+      decoded = packet.decode(datagram);
+    } catch (err) {
+      events.emit('warning', err);
+      return;
+    }
+    events.emit(decoded.type === 'query' ? 'query' : 'response', decoded, rinfo);
+  });
+  socket.bind(MDNS_PORT, () => {
+    if (state !== 'binding') return;
+    state = 'ready';
+    socket.setMulticastTTL(255);
+    socket.setMulticastLoopback(true);
+    join();
+    timer = setInterval(join, 5_000);
+    timer.unref();
+    for (const send of pending.splice(0)) send();
+  });
+  const send = (value: object, callback?: (err?: Error) => void): void => {
+    const go = (): void => {
+      if (state !== 'ready') {
+        callback?.();
+        return;
+      }
+      const datagram = packet.encode(value);
+      socket.send(datagram, 0, datagram.length, MDNS_PORT, MDNS_GROUP, (err) => callback?.(err ?? undefined));
+    };
+    if (state === 'binding') pending.push(go);
+    else go();
+  };
+  return {
+    on(event: string, listener: (...args: never[]) => void) {
+      events.on(event, listener as (...args: unknown[]) => void);
+      return this;
+    },
+    query(questions) {
+      send({ type: 'query', questions });
+    },
+    respond(response, callback) {
+      send(
+        { type: 'response', flags: 1 << 10, answers: response.answers, additionals: response.additionals ?? [] },
+        callback,
+      );
+    },
+    destroy(callback) {
+      if (state === 'closed') return callback?.();
+      state = 'closed';
+      if (timer) clearInterval(timer);
+      try {
+        socket.close(() => callback?.());
+      } catch {
+        callback?.(); // never bound
+      }
+    },
+  } as Mdns;
+}
+
+/** This machine's non-internal IPv4 addresses. */
+function ipv4Addresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((info) => info.family === 'IPv4' && !info.internal)
+    .map((info) => info.address);
 }

@@ -47,10 +47,11 @@ export interface PeerTransport {
   request(peer: PeerAddress, request: PeerRequest, limits: PeerRequestLimits): Promise<PeerResponse>;
   /**
    * A transport for the many requests of one sync (its block pages), which may reuse at most
-   * `connections` connections between them, all closed by {@link PeerSession.close}. Optional:
+   * `connections` connections to a peer between them (keeping `idle` of them open between
+   * requests, `connections` unless given), all closed by {@link PeerSession.close}. Optional:
    * without it, every request has a connection of its own.
    */
-  session?(connections: number): PeerSession;
+  session?(connections: number, idle?: number): PeerSession;
 }
 
 /** Requests sharing a few connections, until closed. */
@@ -67,12 +68,12 @@ export const httpTransport: PeerTransport = {
       ...(request.body === undefined ? {} : { body: request.body }),
     });
   },
-  session(connections) {
+  session(connections, idle = connections) {
     // Kept alive for one sync (or for the pushes, while the network runs), then destroyed: a peer
     // cannot hold more than `connections` sockets of ours, nor one past the session, nor one idle
     // for 30 s. Measured: a connection per page cost a fresh 20,000-block sync (40 pages) ~25 ms of
     // connects on the syncing node.
-    const options = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections, timeout: 30_000 };
+    const options = { keepAlive: true, maxSockets: connections, maxFreeSockets: idle, timeout: 30_000 };
     const agents = { http: new HttpAgent(options), https: new HttpsAgent(options) };
     let closed = false;
     return {
@@ -176,12 +177,15 @@ export function peerRequest(
     const totalTimer = setTimeout(() => {
       finish(failed(ErrorCode.PeerTimeout, `no complete answer within ${limits.totalTimeoutMs} ms`));
     }, limits.totalTimeoutMs);
-    const connectTimer = setTimeout(() => {
-      finish(failed(ErrorCode.PeerTimeout, `could not connect within ${limits.connectTimeoutMs} ms`));
-    }, limits.connectTimeoutMs);
+    // Counted from when a connection is being made: a request of a session may first wait for one
+    // of its pooled sockets, which is not a failure to connect (the total limit bounds that wait).
+    let connectTimer: NodeJS.Timeout | undefined;
     req.on('socket', (socket) => {
-      if (!socket.connecting) clearTimeout(connectTimer);
-      else socket.once('connect', () => clearTimeout(connectTimer));
+      if (!socket.connecting || settled) return;
+      connectTimer = setTimeout(() => {
+        finish(failed(ErrorCode.PeerTimeout, `could not connect within ${limits.connectTimeoutMs} ms`));
+      }, limits.connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(connectTimer));
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       finish(failed(ErrorCode.PeerUnreachable, `cannot reach the peer (${err.code ?? err.message})`));

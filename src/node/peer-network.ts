@@ -24,7 +24,14 @@ import { BlockforgeError, ChainRuleError, ErrorCode } from '../core/errors.js';
 import { fromPlain, isJsonObject, JsonNumber, type JsonObject, type JsonValue, writeJson } from '../core/json.js';
 import type { NodeLogger, OfferResult, Reorg } from './blockforge-node.js';
 import type { NodeEvents } from './node-events.js';
-import { hostScope, isSelfAddress, localHosts, type PeerAddress, parsePeerAddress } from './peer-address.js';
+import {
+  canonicalHost,
+  hostScope,
+  isSelfAddress,
+  localHosts,
+  type PeerAddress,
+  parsePeerAddress,
+} from './peer-address.js';
 import {
   httpTransport,
   NODE_ID_HEADER,
@@ -404,7 +411,13 @@ export class PeerNetwork {
     const onReplaced = ({ peer }: { peer?: string }): void => this.announceBlock(this.node.tip, peer);
     const onTransaction = ({ tx, id, peer }: { tx: Transaction; id: string; peer?: string }): void => {
       this.seenTransactions.add(id);
-      this.broadcast('/peer/transactions', { id, transaction: tx.json, sender: this.sender }, peer);
+      // To every peer: a transaction a push missed has no other way to a mempool (blocks do: the sync).
+      this.broadcast(
+        '/peer/transactions',
+        { id, transaction: tx.json, sender: this.sender },
+        peer,
+        Number.POSITIVE_INFINITY,
+      );
     };
     events.on('block', onBlock);
     events.on('chain-replaced', onReplaced);
@@ -754,16 +767,21 @@ export class PeerNetwork {
 
   /**
    * Queues a push of `body` to the peers that take pushes, except `except`: every one of them, or
-   * `pushFanout` of them picked at random when there are more (each receiver relays it on, so a
-   * random few reach the whole network in a few hops; see docs/network.md).
+   * `fanout` of them picked at random when there are more (blocks: each receiver relays it on, so a
+   * random few reach the whole network in a few hops, and a node a push missed gets the block at
+   * its next sync; see docs/network.md).
    */
-  private broadcast(path: string, body: Record<string, unknown>, except?: string): void {
+  private broadcast(
+    path: string,
+    body: Record<string, unknown>,
+    except?: string,
+    fanout = this.options.pushFanout ?? Number.POSITIVE_INFINITY,
+  ): void {
     if (!this.started || this.stopped) return;
     const targets = this.peers.filter(
       (peer) => peer.key !== except && this.registry.isAvailable(peer.key) && this.adapterFor(peer).takesPushes,
     );
     if (targets.length === 0) return; // ingest stays cheap without peers: nothing serialized
-    const fanout = this.options.pushFanout ?? Number.POSITIVE_INFINITY;
     // A partial Fisher-Yates shuffle: the first `fanout` entries are a uniform sample.
     for (let k = 0; k < Math.min(fanout, targets.length - 1); k++) {
       const j = k + Math.floor(Math.random() * (targets.length - k));
@@ -803,9 +821,12 @@ export class PeerNetwork {
 
   private async push(peer: PeerAddress, path: string, body: string): Promise<void> {
     try {
-      // Kept-alive connections for the pushes (two per peer at most, closed when the network stops):
-      // a connection per push cost each block its handshakes (see docs/network.md).
-      this.pushSession ??= this.transport.session?.(2) ?? null;
+      // A peer backed off since this push was queued is not pushed to (one failure per burst).
+      if (!this.registry.isAvailable(peer.key)) return;
+      // Kept-alive connections for the pushes (closed when the network stops): a connection per
+      // push cost each block its handshakes (see docs/network.md). As many per peer as pushes run
+      // at once, so no push waits behind a slow one; two kept open between pushes.
+      this.pushSession ??= this.transport.session?.(PUSH_CONCURRENCY, 2) ?? null;
       await this.post(peer, path, body, this.pushSession ?? this.transport);
       this.registry.succeeded(peer.key, { kind: 'blockforge' });
     } catch (err) {
@@ -828,11 +849,12 @@ export class PeerNetwork {
     }
   }
 
-  /** Learned peers at `host`. */
+  /** Learned peers at `host` (an IPv6 host counted by its /64, as one machine may use any of it). */
   private learnedAt(host: string): number {
+    const key = remoteKey(host);
     let n = 0;
     for (const address of this.registry.addresses()) {
-      if (address.host === host && this.registry.originOf(address.key) === 'learned') n++;
+      if (remoteKey(address.host) === key && this.registry.originOf(address.key) === 'learned') n++;
     }
     return n;
   }
@@ -945,13 +967,20 @@ export class PeerNetwork {
    */
   private consider(candidate: PeerCandidate, from: PeerAddress | null): boolean {
     if (this.stopped || candidate.nodeId === this.node.nodeId) return false;
-    const scope = hostScope(candidate.address.host);
-    if (scope !== 'ip' && !(scope === 'loopback' && from !== null && hostScope(from.host) === 'loopback')) return false;
+    const scope = this.scopeOf(candidate.address.host);
+    if (scope !== 'ip' && !(scope === 'loopback' && from !== null && this.scopeOf(from.host) === 'loopback'))
+      return false;
     if (isSelfAddress(candidate.address, this.options.port, this.selfHosts)) return false;
     const failedAt = this.candidateFailed.get(candidate.address.key);
     if (failedAt !== undefined && this.clock() - failedAt < VERIFY_RETRY_S) return false;
     if (this.registry.get(candidate.address.key) || this.registry.findByNodeId(candidate.nodeId)) return false;
     return this.candidates.push(candidate);
+  }
+
+  /** {@link hostScope}, with this machine's own addresses (any interface) as loopback. */
+  private scopeOf(host: string): ReturnType<typeof hostScope> {
+    const canonical = canonicalHost(host);
+    return canonical !== null && this.selfHosts.has(canonical) ? 'loopback' : hostScope(host);
   }
 
   /**
@@ -1012,9 +1041,9 @@ export class PeerNetwork {
     }
     if (this.options.peerExchange === false) return fromPlain({ peers: [] }) as JsonObject;
     // What the asker would take (see consider): loopback peers only to an asker on loopback.
-    const askerOnLoopback = remote !== undefined && hostScope(remote) === 'loopback';
+    const askerOnLoopback = remote !== undefined && this.scopeOf(remote) === 'loopback';
     const takes = (key: string): boolean => {
-      const scope = hostScope((this.registry.get(key) as PeerAddress).host);
+      const scope = this.scopeOf((this.registry.get(key) as PeerAddress).host);
       return scope === 'ip' || (scope === 'loopback' && askerOnLoopback);
     };
     const peers = this.registry
@@ -1192,7 +1221,8 @@ export class PeerNetwork {
         return true;
       }
       if (this.registry.findByNodeId(nodeId)) return true;
-      if (hostScope(address.host) !== 'loopback' && this.learnedAt(address.host) >= MAX_LEARNED_PER_HOST) return false;
+      if (this.scopeOf(address.host) !== 'loopback' && this.learnedAt(address.host) >= MAX_LEARNED_PER_HOST)
+        return false;
       if (this.registry.count('learned') >= MAX_LEARNED_PEERS && !this.evictLearnedFor(height)) return false;
       this.registry.track(address, 'learned');
       this.registry.succeeded(address.key, { kind: 'blockforge', height, nodeId });

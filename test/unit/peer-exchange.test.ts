@@ -5,18 +5,23 @@
  * the table stays bounded and the user's registrations untouched; answers are rate-limited.
  */
 
+import { createRequire } from 'node:module';
+import { networkInterfaces } from 'node:os';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/core/errors.js';
 import {
   announcementRecords,
   announcementTxt,
   candidateOf,
+  DatagramGate,
+  MAX_DATAGRAM,
   type Mdns,
   type MdnsPacket,
   type MdnsRecord,
   SOURCE_BURST,
   servicesIn,
   startDiscovery,
+  worthDecoding,
 } from '../../src/node/discovery.js';
 import { parsePeerAddress } from '../../src/node/peer-address.js';
 import {
@@ -30,6 +35,8 @@ import {
 import { MAX_LEARNED_PEERS, MAX_LEARNED_PER_HOST } from '../../src/node/peer-network.js';
 import { cleanupAll } from '../support/harness.js';
 import { type LiarRequest, MemoryNetwork, type MemoryNode } from '../support/memory-network.js';
+
+const dnsPacket = createRequire(import.meta.url)('dns-packet') as { encode(value: object): Buffer };
 
 let net: MemoryNetwork;
 
@@ -209,6 +216,32 @@ describe('peer exchange', () => {
     expect(shared.filter((p) => p.address.startsWith(`${host}:`)).length).toBeLessThanOrEqual(MAX_LEARNED_PER_HOST);
   });
 
+  it('counts an IPv6 /64 as one host for the cap', async () => {
+    const [a] = (await net.createNodes(1)) as [MemoryNode];
+    const fakes = Array.from({ length: 20 }, (_, k) => ({
+      address: `[2001:db8:1:2::${(k + 1).toString(16)}]:6000`,
+      id: (k + 1).toString(16).padStart(32, 'e'),
+    }));
+    for (const fake of fakes) {
+      net.addLiar(fake.address, ({ path }) =>
+        path === '/peer/status'
+          ? { status: 200, body: { node_id: fake.id, profile: 'seed', difficulty: 1, height: 1, work: '1' } }
+          : { status: 404, body: 'Not Found' },
+      );
+    }
+    const lister = net.addLiar(net.allocateAddress().address, ({ path }) =>
+      path === '/peer/addresses'
+        ? { status: 200, body: { peers: fakes.map((f) => ({ address: f.address, node_id: f.id })) } }
+        : path === '/peer/hello'
+          ? { status: 200, body: { node_id: 'b'.repeat(32), height: 1 } }
+          : { status: 404, body: 'Not Found' },
+    );
+    a.network.registerPeers([lister]);
+    net.start(a);
+    await net.settle(5_000);
+    expect(a.network.health().filter((h) => h.origin === 'learned').length).toBe(MAX_LEARNED_PER_HOST);
+  });
+
   it('never dials what a LAN peer lists on loopback, link-local, multicast or by name', async () => {
     const [a] = (await net.createNodes(1)) as [MemoryNode];
     const listed = [
@@ -221,14 +254,28 @@ describe('peer exchange', () => {
       '[fe80::1]:5000',
       'db.internal:5432',
     ];
+    // Spellings of loopback and of the unspecified address too.
+    listed.push('[::ffff:127.0.0.1]:7000', '0x7f.1:7001', '2130706433:7002', '[::]:7003', '127.0.0.1.:7004');
+    // This machine's own LAN address, on another port (its services): as loopback.
+    const own = Object.values(networkInterfaces())
+      .flatMap((list) => list ?? [])
+      .find((info) => info.family === 'IPv4' && !info.internal)?.address;
+    if (own !== undefined) listed.push(`${own}:22`, `${own}:6379`);
+    // A blockforge node as far as A can tell (it answers the hello), so A asks it for its peers.
     const lister = net.addLiar(net.allocateAddress().address, ({ path }) =>
       path === '/peer/addresses'
-        ? { status: 200, body: { peers: listed.map((address, k) => ({ address, node_id: String(k).repeat(32) })) } }
-        : { status: 404, body: 'Not Found' },
+        ? {
+            status: 200,
+            body: { peers: listed.map((address, k) => ({ address, node_id: k.toString(16).repeat(32).slice(0, 32) })) },
+          }
+        : path === '/peer/hello'
+          ? { status: 200, body: { node_id: 'b'.repeat(32), height: 1 } }
+          : { status: 404, body: 'Not Found' },
     );
     a.network.registerPeers([lister]);
     net.start(a);
     await net.settle();
+    expect(net.log.some((r) => r.from === a.address && r.path === '/peer/addresses')).toBe(true);
     const dialed = new Set(net.log.filter((r) => r.from === a.address).map((r) => r.to));
     expect([...dialed]).toEqual([lister]);
   });
@@ -478,8 +525,8 @@ describe('LAN discovery on a socket', () => {
       self,
       (address, id) => found.push(`${address.key} ${id}`),
       logger as never,
-      mdns,
       () => now,
+      mdns,
     );
     // It announced itself and asked the LAN.
     expect(mdns.sent.map((s) => s.kind)).toEqual(['respond', 'query']);
@@ -515,25 +562,18 @@ describe('LAN discovery on a socket', () => {
   it('reads a bounded part of each packet, and a bounded number of packets from one source', () => {
     const mdns = new FakeMdns();
     let found = 0;
-    let now = 0;
+    const now = 0;
     const discovery = startDiscovery(
       self,
       () => found++,
       logger as never,
-      mdns,
       () => now,
+      mdns,
     );
     // One packet naming 1,000 services: at most 4 taken (and at most 64 records read).
     const many = Array.from({ length: 1000 }, (_, k) => peerRecords(k + 2)).flat();
     mdns.emit('response', { answers: many }, { address: '10.1.1.7' });
     expect(found).toBeLessThanOrEqual(4);
-    // A flood of packets from one address: a burst, then two a second.
-    found = 0;
-    for (let k = 0; k < 1000; k++) mdns.emit('response', { answers: peerRecords(2) }, { address: '10.1.1.6' });
-    expect(found).toBe(SOURCE_BURST);
-    now = 10;
-    mdns.emit('response', { answers: peerRecords(2) }, { address: '10.1.1.6' });
-    expect(found).toBe(SOURCE_BURST + 1);
     // Junk records do not throw.
     mdns.emit(
       'response',
@@ -543,10 +583,34 @@ describe('LAN discovery on a socket', () => {
     void discovery.stop();
   });
 
+  it('decodes a datagram only when its size and counts are sane and its source has a token left', () => {
+    const encode = (answers: MdnsRecord[]): Buffer => dnsPacket.encode({ type: 'response', answers });
+    let now = 0;
+    const gate = new DatagramGate(() => now);
+    const fine = encode(peerRecords(2));
+    // A flood from one address: a burst, then two a second; another address is not held by it.
+    let admitted = 0;
+    for (let k = 0; k < 1000; k++) if (gate.admit(fine, '10.1.1.6')) admitted++;
+    expect(admitted).toBe(SOURCE_BURST);
+    expect(gate.admit(fine, '10.1.1.7')).toBe(true);
+    now = 10;
+    expect(gate.admit(fine, '10.1.1.6')).toBe(true);
+    // Too many entries, too big or too short: dropped unread, whatever the source.
+    const many = encode(Array.from({ length: 20 }, (_, k) => peerRecords(k + 2)).flat());
+    expect(worthDecoding(fine)).toBe(true);
+    expect(worthDecoding(many)).toBe(false);
+    expect(worthDecoding(Buffer.concat([fine, Buffer.alloc(MAX_DATAGRAM)]))).toBe(false);
+    expect(worthDecoding(Buffer.alloc(11))).toBe(false);
+    // The red-team's datagram: thousands of questions pointing at a chain of compression pointers.
+    const chain = Buffer.alloc(65_000);
+    chain.writeUInt16BE(10_000, 4);
+    expect(worthDecoding(chain)).toBe(false);
+  });
+
   it('goes on without discovery when the socket fails, and says goodbye on stop', async () => {
     const mdns = new FakeMdns();
     logs.length = 0;
-    const discovery = startDiscovery(self, () => undefined, logger as never, mdns);
+    const discovery = startDiscovery(self, () => undefined, logger as never, undefined, mdns);
     mdns.emit('error', Object.assign(new Error('bind EADDRINUSE 0.0.0.0:5353'), { code: 'EADDRINUSE' }));
     mdns.emit('error', new Error('again'));
     expect(logs).toEqual(['LAN discovery unavailable (multicast failed): peers only by --peer and exchange']);
@@ -554,7 +618,7 @@ describe('LAN discovery on a socket', () => {
     expect(mdns.destroyed).toBe(true);
 
     const healthy = new FakeMdns();
-    const other = startDiscovery(self, () => undefined, logger as never, healthy);
+    const other = startDiscovery(self, () => undefined, logger as never, undefined, healthy);
     await Promise.all([other.stop(), other.stop()]);
     const goodbye = healthy.sent.at(-1);
     expect(goodbye?.kind).toBe('respond');
