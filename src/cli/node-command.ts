@@ -14,6 +14,7 @@ import { createProfile } from '../core/profiles.js';
 import { type Discovery, startDiscovery } from '../node/discovery.js';
 import { verifySignatureFast } from '../node/ed25519-verify.js';
 import { closeNode, type NodeServices, openNode } from '../node/open-node.js';
+import { hostScope } from '../node/peer-address.js';
 import { readGenesisFile } from './genesis-command.js';
 import { CliError } from './http-client.js';
 import { createLogger, type LogFormat } from './log-format.js';
@@ -192,7 +193,7 @@ function startLanDiscovery(
   const wanted = options.discover ?? DISCOVERY_BY_DEFAULT.has(node.profile.name);
   if (!wanted) return { discovery: null, note: '' };
   if (!options.autoSync) return { discovery: null, note: '; LAN discovery off (--no-auto-sync)' };
-  if (isLoopbackHost(options.host)) {
+  if (hostScope(options.host) === 'loopback') {
     return { discovery: null, note: `; LAN discovery off (listening on ${options.host} only: use --host 0.0.0.0)` };
   }
   const discovery = startDiscovery(
@@ -208,11 +209,6 @@ function startLanDiscovery(
     logger.child({ component: 'discovery' }),
   );
   return { discovery, note: '; finding peers on the LAN (mDNS)' };
-}
-
-/** Whether listening on `host` reaches this machine only. */
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /**
