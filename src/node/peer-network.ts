@@ -830,8 +830,10 @@ export class PeerNetwork {
       // kernel's send buffer and arrives after the heal, when its transaction may be in the chain
       // the receiver just adopted; a tutorial mempool cannot tell it from a new payment (seen in
       // the netns partition test). A late block is harmless: it is known, or stale.
-      const transport =
-        path === '/peer/blocks' ? (this.pushSession ??= this.transport.session?.(PUSH_CONCURRENCY, 2) ?? null) : null;
+      if (path === '/peer/blocks' && this.pushSession === undefined) {
+        this.pushSession = this.transport.session?.(PUSH_CONCURRENCY, 2) ?? null;
+      }
+      const transport = path === '/peer/blocks' ? this.pushSession : null;
       await this.post(peer, path, body, transport ?? this.transport);
       this.registry.succeeded(peer.key, { kind: 'blockforge' });
     } catch (err) {
