@@ -198,7 +198,10 @@ describe.skipIf(availability.skip)('ledger pages of the explorer (chromium)', ()
 
     await input.fill('999');
     await input.press('Enter');
-    await expect.poll(() => page.getByTestId('search-message').textContent()).toContain('No block #999');
+    // As long as the searches above may take on a loaded machine (the default poll is 1 s: CI missed it).
+    await expect
+      .poll(() => page.getByTestId('search-message').textContent(), { timeout: 15_000 })
+      .toContain('No block #999');
   });
 
   it('fits a phone', async () => {
