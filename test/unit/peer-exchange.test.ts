@@ -57,6 +57,31 @@ const othersOf = (n: MemoryNode, all: readonly MemoryNode[]): string[] =>
     .map((m) => m.address)
     .sort();
 
+/** Fake nodes, each answering `/peer/status` as node `id` at `height` (and 404 to anything else). */
+function addFakeNodes(fakes: readonly { address: string; id: string }[], height: number): void {
+  for (const fake of fakes) {
+    net.addLiar(fake.address, ({ path }) =>
+      path === '/peer/status'
+        ? {
+            status: 200,
+            body: { node_id: fake.id, profile: 'seed', difficulty: 1, height, work: String(height) },
+          }
+        : { status: 404, body: 'Not Found' },
+    );
+  }
+}
+
+/** A blockforge peer as far as a node can tell (it answers the hello) that lists `peers`. */
+function addLister(peers: readonly { address: string; node_id: string }[]): string {
+  return net.addLiar(net.allocateAddress().address, ({ path }) =>
+    path === '/peer/addresses'
+      ? { status: 200, body: { peers } }
+      : path === '/peer/hello'
+        ? { status: 200, body: { node_id: 'b'.repeat(32), height: 1 } }
+        : { status: 404, body: 'Not Found' },
+  );
+}
+
 describe('peer exchange', () => {
   it("turns a class that knows only the teacher's node into one network, and a block reaches everyone", async () => {
     const [teacher, ...students] = (await net.createNodes(9)) as MemoryNode[];
@@ -189,23 +214,8 @@ describe('peer exchange', () => {
       address: `${host}:${6000 + k}`,
       id: (k + 1).toString(16).padStart(32, 'f'),
     }));
-    for (const fake of fakes) {
-      net.addLiar(fake.address, ({ path }) =>
-        path === '/peer/status'
-          ? {
-              status: 200,
-              body: { node_id: fake.id, profile: 'seed', difficulty: 1, height: 1_000_000, work: '1000000' },
-            }
-          : { status: 404, body: 'Not Found' },
-      );
-    }
-    const lister = net.addLiar(net.allocateAddress().address, ({ path }) =>
-      path === '/peer/addresses'
-        ? { status: 200, body: { peers: fakes.map((f) => ({ address: f.address, node_id: f.id })) } }
-        : path === '/peer/hello'
-          ? { status: 200, body: { node_id: 'b'.repeat(32), height: 1 } }
-          : { status: 404, body: 'Not Found' },
-    );
+    addFakeNodes(fakes, 1_000_000);
+    const lister = addLister(fakes.map((f) => ({ address: f.address, node_id: f.id })));
     a.network.registerPeers([lister]);
     net.start(a);
     await net.settle(5_000);
@@ -222,20 +232,8 @@ describe('peer exchange', () => {
       address: `[2001:db8:1:2::${(k + 1).toString(16)}]:6000`,
       id: (k + 1).toString(16).padStart(32, 'e'),
     }));
-    for (const fake of fakes) {
-      net.addLiar(fake.address, ({ path }) =>
-        path === '/peer/status'
-          ? { status: 200, body: { node_id: fake.id, profile: 'seed', difficulty: 1, height: 1, work: '1' } }
-          : { status: 404, body: 'Not Found' },
-      );
-    }
-    const lister = net.addLiar(net.allocateAddress().address, ({ path }) =>
-      path === '/peer/addresses'
-        ? { status: 200, body: { peers: fakes.map((f) => ({ address: f.address, node_id: f.id })) } }
-        : path === '/peer/hello'
-          ? { status: 200, body: { node_id: 'b'.repeat(32), height: 1 } }
-          : { status: 404, body: 'Not Found' },
-    );
+    addFakeNodes(fakes, 1);
+    const lister = addLister(fakes.map((f) => ({ address: f.address, node_id: f.id })));
     a.network.registerPeers([lister]);
     net.start(a);
     await net.settle(5_000);
@@ -262,15 +260,8 @@ describe('peer exchange', () => {
       .find((info) => info.family === 'IPv4' && !info.internal)?.address;
     if (own !== undefined) listed.push(`${own}:22`, `${own}:6379`);
     // A blockforge node as far as A can tell (it answers the hello), so A asks it for its peers.
-    const lister = net.addLiar(net.allocateAddress().address, ({ path }) =>
-      path === '/peer/addresses'
-        ? {
-            status: 200,
-            body: { peers: listed.map((address, k) => ({ address, node_id: k.toString(16).repeat(32).slice(0, 32) })) },
-          }
-        : path === '/peer/hello'
-          ? { status: 200, body: { node_id: 'b'.repeat(32), height: 1 } }
-          : { status: 404, body: 'Not Found' },
+    const lister = addLister(
+      listed.map((address, k) => ({ address, node_id: k.toString(16).repeat(32).slice(0, 32) })),
     );
     a.network.registerPeers([lister]);
     net.start(a);
